@@ -1,0 +1,72 @@
+/**
+ * Redis connections. BullMQ workers need `maxRetriesPerRequest: null` (a blocking command must wait
+ * for Redis to come back, not fail), and every connection reconnects by itself with a capped backoff,
+ * so that after a restart or failover the workers resume without a restart of the gateway.
+ */
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { PermanentError, TransientError } from '../errors';
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Shown in `CLIENT LIST`, to tell the gateway's connections apart. */
+  name?: string;
+  /** Connect on first command instead of at once. */
+  lazyConnect?: boolean;
+}
+
+export function createRedis(options: RedisConnectionOptions): Redis {
+  const extra: RedisOptions = {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: options.lazyConnect ?? false,
+    connectionName: options.name,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
+    reconnectOnError: (err) => /READONLY|LOADING/.test(err.message),
+  };
+  return new Redis(options.url, extra);
+}
+
+/**
+ * BullMQ and the ledger lose data silently if Redis evicts keys under memory pressure: refuse to start
+ * unless `maxmemory-policy` is `noeviction`.
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+  const policy = reply[1];
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new PermanentError(
+      'REDIS_EVICTION_POLICY',
+      `Redis maxmemory-policy is "${policy}": set it to "noeviction" (an evicted job or ledger entry is lost data)`,
+      { system: 'redis', details: { policy } },
+    );
+  }
+}
+
+/** Closes a connection politely, then forcibly if it does not answer within the deadline. */
+export async function closeRedis(redis: Redis, deadlineMs = 2_000): Promise<void> {
+  if (redis.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.quit().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    // quit() may have ended it meanwhile; disconnect() on an ended connection is harmless.
+    redis.disconnect();
+  }
+}
+
+/** Runs a MULTI and throws when any command in it failed (ioredis reports those in the result, not by throwing). */
+export async function execOrThrow(tx: ChainableCommander): Promise<unknown[]> {
+  const res = await tx.exec();
+  if (res === null) throw new TransientError('REDIS_TX_ABORTED', 'a Redis transaction was aborted', { system: 'redis' });
+  return res.map(([err, value]) => {
+    if (err) throw new TransientError('REDIS_TX_FAILED', `a Redis transaction failed: ${err.message}`, { system: 'redis' });
+    return value;
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Retry policy for every queue: exponential backoff with full jitter, never sooner than a `Retry-After`
+ * the target asked for; only transient errors are retried (the processor wrapper turns the others into
+ * BullMQ's UnrecoverableError).
+ */
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { classOf, ErrorClass, isGatewayError, toSafeError, type GatewayError } from '../errors';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { attempts: 8, baseMs: 1_000, maxMs: 5 * 60_000 };
+
+/** Delay before retry number `attemptsMade` (1 = first retry). */
+export function backoffDelay(
+  attemptsMade: number,
+  policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>,
+  err?: unknown,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  const asked = isGatewayError(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : 0;
+  return Math.max(jittered, asked);
+}
+
+/** BullMQ `settings.backoffStrategy` for a worker. */
+export function backoffStrategy(policy: RetryPolicy, random?: () => number) {
+  return (attemptsMade: number, _type?: string, err?: Error): number => backoffDelay(attemptsMade, policy, err, random);
+}
+
+/** Job options every queue shares: retries with our strategy, bounded history. */
+export function jobDefaults(policy: RetryPolicy) {
+  return {
+    attempts: policy.attempts,
+    backoff: { type: 'custom' },
+    removeOnComplete: { count: 1_000 },
+    removeOnFail: { count: 10_000 },
+  } as const;
+}
+
+export interface FinalFailure {
+  job: Job;
+  error: GatewayError | Error;
+  errorClass: ErrorClass;
+}
+
+/**
+ * Wraps a processor: transient errors are rethrown for BullMQ to retry; permanent and ambiguous ones
+ * (and transient ones on the last attempt) go to `onFinalFailure` (dead letter, acknowledgement...) and
+ * end the job without retry. Never swallows an error: the job fails visibly in the dashboard.
+ */
+export function classifiedProcessor<T, R>(
+  process: (job: Job<T>) => Promise<R>,
+  onFinalFailure: (failure: FinalFailure) => Promise<void>,
+): (job: Job<T>) => Promise<R> {
+  return async (job) => {
+    try {
+      return await process(job);
+    } catch (e) {
+      // BullMQ's own control flow (a job moved to delayed or waiting on purpose) is not a failure.
+      if (e instanceof DelayedError || e instanceof WaitingError) throw e;
+      const errorClass = classOf(e);
+      const attempts = job.opts.attempts ?? 1;
+      const last = job.attemptsMade + 1 >= attempts;
+      if (errorClass === ErrorClass.transient && !last) throw e;
+      await onFinalFailure({ job: job as Job, error: e instanceof Error ? e : new Error(String(e)), errorClass });
+      const safe = toSafeError(e);
+      throw new UnrecoverableError(`${safe.errorClass} ${safe.code}: ${safe.message}`);
+    }
+  };
+}
