@@ -5,6 +5,7 @@
  *
  * Every object is strict: an unknown key (often a typo) is a problem, not silently ignored.
  */
+import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import {
@@ -235,6 +236,19 @@ export function buildConfigSchema(rc: ResolveContext) {
     })
     .prefault({});
 
+  const pull = z
+    .strictObject({
+      /** Demands per page: one ledger read, one bulk enqueue and one cursor move per page. */
+      pageSize: positiveInt().max(10_000).default(500),
+      /** Worker threads parsing dispatch files (0: parse in the main thread). Default: cores - 1, at least 1. */
+      parseThreads: nonNegativeInt().max(64).default(Math.max(1, availableParallelism() - 1)),
+      /** The intake pauses while this many deliveries wait: bounds Redis memory whatever the stock size. */
+      maxWaiting: positiveInt().default(5_000),
+      /** Overlap kept behind the "since" cursors, for clock skew between the gateway and the SNE. */
+      sinceOverlapMinutes: nonNegativeInt().default(5),
+    })
+    .prefault({});
+
   const runs = z.strictObject({ keep: positiveInt().default(200) }).prefault({});
   const ledger = z.strictObject({}).prefault({});
   const logging = z
@@ -249,6 +263,7 @@ export function buildConfigSchema(rc: ResolveContext) {
       local,
       territory,
       dispatch,
+      pull,
       schedules,
       queues,
       crypto,
@@ -280,6 +295,7 @@ export type SptaConfig = Config['spta'][number];
 export type LocalConfig = Config['local'];
 export type TerritoryConfig = Config['territory'];
 export type DispatchConfig = Config['dispatch'];
+export type PullConfig = Config['pull'];
 export type SchedulesConfig = Config['schedules'];
 export type QueuesConfig = Config['queues'];
 export type CryptoConfig = Config['crypto'];

@@ -70,3 +70,34 @@ export async function execOrThrow(tx: ChainableCommander): Promise<unknown[]> {
     return value;
   });
 }
+
+/** Waits until Redis answers a PING, or fails with REDIS_UNREACHABLE (connections retry forever otherwise). */
+export async function waitForRedis(redis: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new PermanentError('REDIS_UNREACHABLE', `Redis does not answer at ${redactRedisUrl(url)}`, { system: 'redis' })),
+          timeoutMs,
+        );
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** A Redis URL without its password, for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -13,8 +13,8 @@ export interface Conflict {
   /** Hash of the content the gateway wanted to write. */
   hash: string;
   /** The version the gateway expected, and the one the target holds. */
-  expectedVersion?: string;
-  currentVersion?: string;
+  expectedVersion?: number;
+  currentVersion?: number;
 }
 
 export class ConflictStore {

@@ -20,7 +20,7 @@ export interface LedgerEntry {
   /** sha256 (hex) of the canonical record. */
   hash: string;
   /** The target's version after our write (local tool), when it has one. */
-  version?: string;
+  version?: number;
   /** When the source produced this content (ISO), to refuse an older content arriving late. */
   sourceAt?: string;
   /** Which source delivered it (`sne`, `spta:35`, `dispatch`). */

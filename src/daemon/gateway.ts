@@ -1,0 +1,357 @@
+/**
+ * The gateway assembled from its configuration: Redis, queues, stores, the systems, the pull sources and
+ * the workers, in roles (`scheduler`, `worker`, `web`) that one process runs together or several
+ * processes split. Everything is created here and passed down: there is no module singleton.
+ *
+ * `start()` and `close()` are idempotent and ordered; `close()` has its own deadline
+ * (`worker.close()` has none).
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createInterfaceNuuCodec, defaultElementTablePath, loadElementTable, type InterfaceNuuCodec } from '../codec';
+import type { Config } from '../config';
+import { PermanentError } from '../errors';
+import type { Logger } from '../logging';
+import { Circuit, type CircuitState } from '../queue/circuit';
+import { PayloadCipher } from '../queue/crypto';
+import { keys as makeKeys, QueueName, type Keys } from '../queue/keys';
+import { DemandLocks } from '../queue/locks';
+import { assertNoEviction, closeRedis, createRedis, waitForRedis } from '../queue/redis';
+import { backoffStrategy, classifiedProcessor, jobDefaults, type RetryPolicy } from '../queue/retry';
+import { Scheduler, type Schedule } from '../queue/scheduler';
+import { ConflictStore } from '../state/conflicts';
+import { CursorStore } from '../state/cursors';
+import { DeadLetterStore } from '../state/dead-letters';
+import { Ledger } from '../state/ledger';
+import { QuarantineStore } from '../state/quarantine';
+import { RunStore, type Run } from '../state/runs';
+import { createDeliverProcessor, type DeliverJobData, type LocalWriter } from '../sync/deliver';
+import { createFragmentParser, type FragmentParser } from '../sync/parse-pool';
+import { runPull, type PullSource } from '../sync/pull';
+import { createDispatchSource } from '../sync/sources/dispatch';
+import { createSinceSource, createTargetedSource, SinceService } from '../sync/sources/since';
+import type { DemandSystem } from '../systems/port';
+
+export const Role = { scheduler: 'scheduler', worker: 'worker', web: 'web' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ALL_ROLES: Role[] = [Role.scheduler, Role.worker, Role.web];
+
+/** What a pull job carries. */
+export interface PullJobData {
+  source: string;
+  trigger: string;
+  since?: string;
+  /** Targeted reads of these demands (source `<system>:demande`). */
+  numUniques?: string[];
+  runId?: string;
+}
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  roles?: readonly Role[];
+  /** The local tool's client (tests and the demo may pass their own). */
+  local: LocalWriter & { close?: () => void };
+  /** The registration systems by id (`sne`, `spta:35`). */
+  systems: ReadonlyMap<string, DemandSystem>;
+  codec?: InterfaceNuuCodec;
+  now?: () => Date;
+  /** Called when a circuit changes state (alerts). */
+  onCircuitChange?: (target: string, from: CircuitState, to: CircuitState) => void;
+}
+
+export class Gateway {
+  readonly keys: Keys;
+  readonly redis: Redis;
+  readonly queues: Record<QueueName, Queue>;
+  readonly cipher: PayloadCipher;
+  readonly ledger: Ledger;
+  readonly runs: RunStore;
+  readonly cursors: CursorStore;
+  readonly quarantine: QuarantineStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly conflicts: ConflictStore;
+  readonly locks: DemandLocks;
+  readonly circuit: Circuit;
+  readonly codec: InterfaceNuuCodec;
+  readonly roles: ReadonlySet<Role>;
+  readonly retry: RetryPolicy;
+  private readonly workers: Worker[] = [];
+  private parser: FragmentParser | undefined;
+  private scheduler: Scheduler | undefined;
+  private state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { config } = options;
+    this.roles = new Set(options.roles ?? ALL_ROLES);
+    this.keys = makeKeys(config.redis.prefix);
+    this.redis = createRedis({ url: config.redis.url, name: 'passerelle', lazyConnect: true });
+    this.retry = { attempts: config.queues.attempts, baseMs: config.queues.backoff.baseMs, maxMs: config.queues.backoff.maxMs };
+    const connection = this.redis;
+    const make = (name: QueueName) =>
+      new Queue(name, { connection, prefix: this.keys.bull, defaultJobOptions: jobDefaults(this.retry) });
+    this.queues = {
+      pull: make(QueueName.pull),
+      deliver: make(QueueName.deliver),
+      push: make(QueueName.push),
+      maintenance: make(QueueName.maintenance),
+    };
+    this.cipher = new PayloadCipher(config.crypto.keys, config.crypto.activeKeyId);
+    this.ledger = new Ledger(this.redis, this.keys);
+    this.runs = new RunStore(this.redis, this.keys, { keep: config.runs.keep, ...(options.now ? { now: options.now } : {}) });
+    this.cursors = new CursorStore(this.redis, this.keys, options.now);
+    this.quarantine = new QuarantineStore(this.redis, this.keys, options.now);
+    this.deadLetters = new DeadLetterStore(this.redis, this.keys, options.now);
+    this.conflicts = new ConflictStore(this.redis, this.keys);
+    this.locks = new DemandLocks(this.redis, this.keys);
+    this.circuit = new Circuit(this.redis, this.keys, {
+      failureThreshold: config.queues.circuit.failureThreshold,
+      openMs: config.queues.circuit.openMs,
+      ...(options.onCircuitChange ? { onChange: options.onCircuitChange } : {}),
+    });
+    this.codec = options.codec ?? createInterfaceNuuCodec({ elements: loadElementTable() });
+  }
+
+  get config(): Config {
+    return this.options.config;
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** The pull sources this configuration defines, by id. */
+  sources(): Map<string, PullSource> {
+    const { config } = this.options;
+    const out = new Map<string, PullSource>();
+    const overlapMs = config.pull.sinceOverlapMinutes * 60_000;
+    for (const system of this.options.systems.values()) {
+      for (const service of Object.values(SinceService)) {
+        const s = createSinceSource({ system, service, overlapMs, pageSize: config.pull.pageSize, ...(this.options.now ? { now: this.options.now } : {}) });
+        out.set(s.id, s);
+      }
+    }
+    out.set(
+      'dispatch',
+      createDispatchSource({
+        dropDir: config.dispatch.dropDir,
+        doneDir: config.dispatch.doneDir,
+        rejectedDir: config.dispatch.rejectedDir,
+        stableMs: config.dispatch.stableMs,
+        codec: this.codec,
+        parser: this.fragmentParser(),
+        redis: this.redis,
+        keys: this.keys,
+        logger: this.logger,
+        pageSize: config.pull.pageSize,
+      }),
+    );
+    return out;
+  }
+
+  private fragmentParser(): FragmentParser {
+    this.parser ??= createFragmentParser({
+      threads: this.options.config.pull.parseThreads,
+      codec: this.codec,
+      workerData: { elementTablePath: defaultElementTablePath },
+    });
+    return this.parser;
+  }
+
+  private sourceFor(data: PullJobData): PullSource {
+    if (data.numUniques?.length) {
+      const systemId = data.source.replace(/:demande$/, '');
+      const system = this.options.systems.get(systemId);
+      if (!system) throw new PermanentError('PULL_UNKNOWN_SOURCE', `no system "${systemId}" is configured`, { details: { source: data.source } });
+      return createTargetedSource(system, data.numUniques);
+    }
+    const source = this.sources().get(data.source);
+    if (!source) {
+      throw new PermanentError('PULL_UNKNOWN_SOURCE', `no pull source "${data.source}" is configured`, {
+        details: { source: data.source, known: [...this.sources().keys()] },
+      });
+    }
+    return source;
+  }
+
+  /** The run id of a pull job: stable across a crash and a resume of the same job. */
+  static runIdOf(job: Pick<Job<PullJobData>, 'id' | 'data'>): string {
+    return job.data.runId ?? `run.${job.id ?? randomUUID()}`;
+  }
+
+  private async processPull(job: Job<PullJobData>, token?: string): Promise<Run> {
+    const source = this.sourceFor(job.data);
+    const runId = Gateway.runIdOf(job);
+    const r = await this.locks.withRenewedLock('pull', source.id, () =>
+      runPull(
+        source,
+        { runId, trigger: job.data.trigger, ...(job.data.since ? { since: job.data.since } : {}) },
+        {
+          redis: this.redis,
+          ledger: this.ledger,
+          runs: this.runs,
+          cursors: this.cursors,
+          quarantine: this.quarantine,
+          cipher: this.cipher,
+          deliverQueue: this.queues.deliver as Queue<DeliverJobData>,
+          logger: this.logger.child({ jobId: job.id }),
+          maxWaiting: this.options.config.pull.maxWaiting,
+        },
+      ),
+    );
+    if (!r.locked) {
+      // Another pull of the same source is running: this one waits its turn.
+      await job.moveToDelayed(Date.now() + 5_000, token);
+      const { DelayedError } = await import('bullmq');
+      throw new DelayedError();
+    }
+    await this.redis.hset(this.keys.lastPull, source.id, (this.options.now?.() ?? new Date()).toISOString());
+    return r.value;
+  }
+
+  /** Adds a pull job now; returns its run id. */
+  async triggerPull(data: Omit<PullJobData, 'runId'> & { jobId?: string }): Promise<{ jobId: string; runId: string }> {
+    const jobId = data.jobId ?? `pull.${data.source.replace(/:/g, '_')}.${randomUUID()}`;
+    const runId = `run.${jobId}`;
+    const { jobId: _omit, ...rest } = data;
+    await this.queues.pull.add('pull', { ...rest, runId }, { jobId });
+    return { jobId, runId };
+  }
+
+  /** Waits until a run is finished or failed (deliveries included); polls the run store. */
+  async waitForRun(runId: string, options: { timeoutMs?: number; onProgress?: (run: Run) => void } = {}): Promise<Run> {
+    const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
+    for (;;) {
+      const run = await this.runs.get(runId);
+      if (run) options.onProgress?.(run);
+      if (run && run.status !== 'running') return run;
+      if (Date.now() > deadline) {
+        throw new PermanentError('RUN_TIMEOUT', `run ${runId} did not finish in time`, { details: { runId } });
+      }
+      await new Promise((r) => setTimeout(r, 200).unref());
+    }
+  }
+
+  /** The schedules of the configuration, as tick jobs. */
+  schedules(): Schedule[] {
+    const s = this.options.config.schedules;
+    const out: Schedule[] = [];
+    const add = (name: string, cron: string | null, queue: Queue, jobName: string, data: Record<string, unknown>) => {
+      if (cron) out.push({ name, cron, queue, jobName, data });
+    };
+    for (const system of this.options.systems.keys()) {
+      add(`${system}.radiees`, s.radiees, this.queues.pull, 'pull', { source: `${system}:radiees` });
+      add(`${system}.dalo`, s.dalo, this.queues.pull, 'pull', { source: `${system}:dalo` });
+    }
+    add('dispatchScan', s.dispatchScan, this.queues.pull, 'pull', { source: 'dispatch' });
+    add('localEvents', s.localEvents, this.queues.maintenance, 'local-events', {});
+    add('reconcile', s.reconcile, this.queues.maintenance, 'reconcile', {});
+    return out;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    await waitForRedis(this.redis, this.options.config.redis.url);
+    await assertNoEviction(this.redis);
+    if (this.roles.has(Role.worker)) this.startWorkers();
+    if (this.roles.has(Role.scheduler)) {
+      this.scheduler = new Scheduler({
+        schedules: this.schedules(),
+        timezone: this.options.config.schedules.timezone,
+        logger: this.logger,
+      });
+      this.scheduler.start();
+    }
+    this.state = 'started';
+    this.logger.info('gateway started', { role: [...this.roles].join(',') });
+  }
+
+  private worker<T>(name: QueueName, concurrency: number, processor: (job: Job<T>, token?: string) => Promise<unknown>): Worker {
+    const w = new Worker<T>(name, processor, {
+      connection: this.redis,
+      prefix: this.keys.bull,
+      concurrency,
+      settings: { backoffStrategy: backoffStrategy(this.retry) },
+      // Stalled jobs (a worker killed mid-job) go back to the queue after this long.
+      stalledInterval: 15_000,
+      lockDuration: 30_000,
+    });
+    // BullMQ reports connection and processing errors here; without a listener Node would crash.
+    w.on('error', (e) => this.logger.warn('worker error', { queue: name, err: e }));
+    this.workers.push(w);
+    return w;
+  }
+
+  private startWorkers(): void {
+    const { config } = this.options;
+    const deliver = createDeliverProcessor({
+      local: this.options.local,
+      ledger: this.ledger,
+      runs: this.runs,
+      conflicts: this.conflicts,
+      deadLetters: this.deadLetters,
+      cipher: this.cipher,
+      locks: this.locks,
+      logger: this.logger,
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+    this.worker<DeliverJobData>(
+      QueueName.deliver,
+      config.queues.concurrency.deliver,
+      classifiedProcessor(deliver.process, deliver.onFinalFailure),
+    );
+    this.worker<PullJobData>(
+      QueueName.pull,
+      config.queues.concurrency.pull,
+      classifiedProcessor<PullJobData, Run>(
+        (job) => this.processPull(job),
+        async ({ job, error }) => {
+          this.logger.error('pull failed', { jobId: job.id, err: error });
+        },
+      ),
+    );
+  }
+
+  /** Workers currently running in this process (for readiness and metrics). */
+  get activeWorkers(): readonly Worker[] {
+    return this.workers;
+  }
+
+  /** Stops the schedulers, lets active jobs finish within the deadline, then closes queues and Redis. */
+  async close(deadlineMs = this.options.config.queues.shutdownDeadlineMs): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.closing) return this.closing;
+    this.state = 'closing';
+    this.closing = (async () => {
+      await this.scheduler?.stop();
+      const graceful = Promise.all(this.workers.map((w) => w.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), deadlineMs);
+          timer.unref();
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+      if (timedOut) {
+        // Active jobs that did not finish are handed back: their locks lapse and another worker
+        // (or this one after a restart) takes them again; the ledger makes the redo harmless.
+        this.logger.warn('shutdown deadline reached: handing back active jobs', { durationMs: deadlineMs });
+        await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+      }
+      await this.parser?.close();
+      await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
+      this.options.local.close?.();
+      await Promise.all([...this.options.systems.values()].map((s) => s.close()));
+      await closeRedis(this.redis);
+      this.state = 'closed';
+    })();
+    return this.closing;
+  }
+}
+
+export { QueueEvents };

@@ -1,0 +1,185 @@
+/**
+ * The pull pipeline (design.md §1 "pull"): read a source page by page, quarantine what is invalid,
+ * hash what is valid, compare with the ledger, turn changes into delivery jobs, and only then move the
+ * source's cursor, in the same transaction as the run's counts (design.md §3.1, §3.5, §3.7).
+ *
+ * A crash at any point replays at most the page in flight: its jobs have deterministic ids and the ledger
+ * recognises what was already delivered, so the replay has no second effect.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Demande } from '../domain';
+import type { Warning } from '../domain/validate';
+import { toSafeError, type Issue } from '../errors';
+import type { Logger } from '../logging';
+import type { PayloadCipher } from '../queue/crypto';
+import { execOrThrow } from '../queue/redis';
+import type { CursorStore } from '../state/cursors';
+import { LedgerState, type Ledger } from '../state/ledger';
+import type { QuarantineStore } from '../state/quarantine';
+import type { Run, RunStore } from '../state/runs';
+import { deliverJobId, LOCAL, type DeliverJobData } from './deliver';
+import { contentHash } from './hash';
+
+/** One record as a source hands it over: parsed and validated, or with the reasons it is not. */
+export type PulledResult =
+  | { ok: true; demande: Demande; warnings: Warning[] }
+  | { ok: false; issues: Issue[]; numUnique?: string };
+
+export interface PulledRecord {
+  result: PulledResult;
+  /** When the source produced this content (ISO). */
+  sourceAt?: string;
+  /** Where it came from, for the quarantine (file name and position). */
+  file?: string;
+  index?: number;
+  /** The original input (XML fragment), kept sealed in the quarantine when the record is refused. */
+  raw?: string;
+}
+
+export interface SourcePage {
+  records: PulledRecord[];
+  /** The cursor value once this page is taken in (undefined: leave it). */
+  cursor?: string;
+  /** Called after the page is committed (e.g. a dispatch file moved to done/ after its last page). */
+  onCommitted?: () => Promise<void>;
+}
+
+/** A source of demands: dispatch files, the SNE "since" services, an SPTA. */
+export interface PullSource {
+  /** Cursor key and run label: `dispatch`, `sne:radiees`, `spta:35:dalo`... */
+  id: string;
+  /** The system the records come from, in the ledger (`sne`, `spta:35`). */
+  system: string;
+  pages(cursor: string | undefined, options: { since?: string }): AsyncIterable<SourcePage>;
+}
+
+export interface PullDeps {
+  redis: Redis;
+  ledger: Ledger;
+  runs: RunStore;
+  cursors: CursorStore;
+  quarantine: QuarantineStore;
+  cipher: PayloadCipher;
+  deliverQueue: Queue<DeliverJobData>;
+  logger: Logger;
+  now?: () => Date;
+  /** Pause the intake while this many deliveries wait (bounds Redis memory whatever the stock size). */
+  maxWaiting?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PullRequest {
+  runId: string;
+  trigger: string;
+  /** Read from this date instead of the stored cursor (manual `--since`); the cursor still moves. */
+  since?: string;
+}
+
+const defaultSleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/** Runs one pull of one source to the end of what it has; returns the run (deliveries may still be in flight). */
+export async function runPull(source: PullSource, request: PullRequest, deps: PullDeps): Promise<Run> {
+  const sleep = deps.sleep ?? defaultSleep;
+  const maxWaiting = deps.maxWaiting ?? 5_000;
+  const log = deps.logger.child({ runId: request.runId, source: source.id });
+  await deps.runs.start({ id: request.runId, kind: 'pull', source: source.id, trigger: request.trigger });
+
+  try {
+    const cursor = request.since === undefined ? await deps.cursors.get(source.id) : undefined;
+    for await (const page of source.pages(cursor, request.since === undefined ? {} : { since: request.since })) {
+      await takeInPage(source, page, request.runId, deps);
+      await page.onCommitted?.();
+      await waitForRoom(deps.deliverQueue, maxWaiting, sleep);
+    }
+  } catch (e) {
+    const safe = toSafeError(e);
+    await deps.runs.fail(request.runId, `${safe.errorClass} ${safe.code}: ${safe.message}`);
+    log.error('pull failed', { err: e });
+    throw e;
+  }
+  const finished = await deps.runs.intakeDone(request.runId);
+  const run = (await deps.runs.get(request.runId))!;
+  if (finished) log.info('run finished', { counts: run.counts });
+  else log.info('intake done, deliveries in flight', { counts: run.counts });
+  return run;
+}
+
+async function takeInPage(source: PullSource, page: SourcePage, runId: string, deps: PullDeps): Promise<void> {
+  const valid: Array<{ demande: Demande & { numUnique: string }; hash: string; rec: PulledRecord }> = [];
+  const refused: PulledRecord[] = [];
+  for (const rec of page.records) {
+    if (!rec.result.ok) refused.push(rec);
+    else if (!rec.result.demande.numUnique) {
+      refused.push({ ...rec, result: { ok: false, issues: [{ path: 'numUnique', rule: 'required', message: 'a pulled demand must have its numéro unique' }] } });
+    } else {
+      valid.push({ demande: rec.result.demande as Demande & { numUnique: string }, hash: contentHash(rec.result.demande), rec });
+    }
+  }
+
+  // Compare with what the local tool was last given.
+  const entries = await deps.ledger.getMany(LOCAL, valid.map((v) => v.demande.numUnique));
+  const jobs: Array<{ name: string; data: DeliverJobData; opts: { jobId: string } }> = [];
+  let changed = 0;
+  const seenInPage = new Set<string>();
+  valid.forEach((v, i) => {
+    const e = entries[i];
+    const nu = v.demande.numUnique;
+    const unchanged = e !== undefined && ((e.hash === v.hash && e.state === LedgerState.synced) || e.failedHash === v.hash);
+    // A page replayed after a crash finds its own deliveries: they are this run's changes all the same.
+    const deliveredByThisRun = e !== undefined && e.hash === v.hash && e.runId === runId;
+    if (unchanged && !deliveredByThisRun) return;
+    changed++;
+    if (deliveredByThisRun || seenInPage.has(`${nu}|${v.hash}`)) return;
+    seenInPage.add(`${nu}|${v.hash}`);
+    jobs.push({
+      name: 'deliver',
+      data: {
+        runId,
+        source: source.id,
+        numUnique: nu,
+        hash: v.hash,
+        ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}),
+        sealed: deps.cipher.seal(v.demande),
+      },
+      opts: { jobId: deliverJobId(source.id, nu, v.hash) },
+    });
+  });
+
+  // Jobs first (durable), then counts, quarantine and cursor together: the cursor never passes an
+  // unsaved change.
+  if (jobs.length) await deps.deliverQueue.addBulk(jobs);
+  const tx = deps.redis.multi();
+  await deps.quarantine.addMany(
+    refused.map((r) => ({
+      source: source.id,
+      runId,
+      ...(r.file ? { file: r.file } : {}),
+      ...(r.index !== undefined ? { index: r.index } : {}),
+      ...(!r.result.ok && r.result.numUnique ? { numUnique: r.result.numUnique } : {}),
+      issues: r.result.ok ? [] : r.result.issues,
+      ...(r.raw ? { sealedInput: deps.cipher.seal(r.raw) } : {}),
+    })),
+    tx,
+  );
+  deps.runs.addIntake(tx, runId, {
+    fetched: page.records.length,
+    valid: valid.length,
+    quarantined: refused.length,
+    unchanged: valid.length - changed,
+    changed,
+  });
+  if (page.cursor !== undefined) deps.cursors.setIn(tx, source.id, page.cursor);
+  await execOrThrow(tx);
+}
+
+async function waitForRoom(queue: Queue, maxWaiting: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (;;) {
+    const c = await queue.getJobCounts('wait', 'delayed', 'prioritized');
+    if ((c.wait ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) < maxWaiting) return;
+    await sleep(100);
+  }
+}
