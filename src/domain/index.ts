@@ -3,3 +3,4 @@ export * from './codes';
 export * from './demande';
 export * from './validate';
 export * from './rules';
+export * from './evenement';
