@@ -22,3 +22,15 @@ export function reportFatal(e: unknown): void {
   const safe = toSafeError(e);
   process.stderr.write(`error: ${safe.errorClass} ${safe.code}: ${safe.message}\n`);
 }
+
+/** Writes a line on stdout (the CLI's result channel; logs go to stderr). */
+export function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Fixed-width table for a terminal. */
+export function table(rows: Array<Record<string, string | number | undefined>>, columns: string[]): string {
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd();
+  return [line(columns), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => String(r[c] ?? ''))))].join('\n');
+}

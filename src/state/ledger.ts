@@ -19,6 +19,8 @@ export type LedgerState = (typeof LedgerState)[keyof typeof LedgerState];
 export interface LedgerEntry {
   /** sha256 (hex) of the canonical record. */
   hash: string;
+  /** sha256 (hex) of the record as the source sent it (XML fragment), for sources that have one. */
+  rawHash?: string;
   /** The target's version after our write (local tool), when it has one. */
   version?: number;
   /** When the source produced this content (ISO), to refuse an older content arriving late. */
@@ -38,6 +40,11 @@ export interface LedgerEntry {
 
 export class Ledger {
   constructor(private readonly redis: Redis, private readonly keys: Keys) {}
+
+  /** The Redis key of a system's ledger (to write it inside a caller's transaction). */
+  keyOf(system: string): string {
+    return this.keys.ledger(system);
+  }
 
   async getMany(system: string, numUniques: readonly string[]): Promise<Array<LedgerEntry | undefined>> {
     if (numUniques.length === 0) return [];

@@ -35,6 +35,8 @@ export interface PulledRecord {
   index?: number;
   /** The original input (XML fragment), kept sealed in the quarantine when the record is refused. */
   raw?: string;
+  /** sha256 of the original input: lets the reconciliation recognise an unchanged record without parsing it. */
+  rawHash?: string;
 }
 
 export interface SourcePage {
@@ -172,6 +174,18 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     unchanged: valid.length - changed,
     changed,
   });
+  // What the source holds, per demand: the reconciliation compares against it.
+  if (valid.length) {
+    const at = new Date().toISOString();
+    const seen: string[] = [];
+    for (const v of valid) {
+      seen.push(
+        v.demande.numUnique,
+        JSON.stringify({ hash: v.hash, ...(v.rec.rawHash ? { rawHash: v.rec.rawHash } : {}), ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}), source: source.id, at, state: LedgerState.synced }),
+      );
+    }
+    tx.hset(deps.ledger.keyOf(source.system), ...seen);
+  }
   if (page.cursor !== undefined) deps.cursors.setIn(tx, source.id, page.cursor);
   await execOrThrow(tx);
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as checkConfig from './check-config';
 import * as generate from './generate';
 import * as inspect from './inspect';
+import * as sne from './sne';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -10,4 +11,5 @@ export const commands: RegisterCommand[] = [
   checkConfig.register,
   generate.register,
   inspect.register,
+  sne.register,
 ];

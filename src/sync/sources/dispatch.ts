@@ -114,6 +114,7 @@ export function createDispatchSource(options: DispatchSourceOptions): PullSource
             ...(sourceAt ? { sourceAt } : {}),
             file,
             index: batch[j]!.index,
+            rawHash: createHash('sha256').update(batch[j]!.xml).digest('hex'),
             ...(result.ok ? {} : { raw: batch[j]!.xml }),
           })),
         ),
