@@ -32,6 +32,7 @@ import { runPull, type PullSource } from '../sync/pull';
 import { createDispatchSource } from '../sync/sources/dispatch';
 import { createSinceSource, createTargetedSource, SinceService } from '../sync/sources/since';
 import type { DemandSystem } from '../systems/port';
+import { Operations, type OperationsOptions } from './operations';
 
 export const Role = { scheduler: 'scheduler', worker: 'worker', web: 'web' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -57,8 +58,10 @@ export interface GatewayOptions {
   systems: ReadonlyMap<string, DemandSystem>;
   codec?: InterfaceNuuCodec;
   now?: () => Date;
-  /** Called when a circuit changes state (alerts). */
+  /** Called when a circuit changes state (besides the alerts). */
   onCircuitChange?: (target: string, from: CircuitState, to: CircuitState) => void;
+  /** Replay, reports and public routes for the web role. */
+  operations?: OperationsOptions;
 }
 
 export class Gateway {
@@ -77,6 +80,7 @@ export class Gateway {
   readonly codec: InterfaceNuuCodec;
   readonly roles: ReadonlySet<Role>;
   readonly retry: RetryPolicy;
+  readonly operations: Operations;
   private readonly workers: Worker[] = [];
   private parser: FragmentParser | undefined;
   private scheduler: Scheduler | undefined;
@@ -109,9 +113,22 @@ export class Gateway {
     this.circuit = new Circuit(this.redis, this.keys, {
       failureThreshold: config.queues.circuit.failureThreshold,
       openMs: config.queues.circuit.openMs,
-      ...(options.onCircuitChange ? { onChange: options.onCircuitChange } : {}),
+      onChange: (target, from, to) => {
+        this.logger.warn('circuit changed', { circuit: target, state: to });
+        options.onCircuitChange?.(target, from, to);
+        this.operations.onCircuitChange(target, from, to);
+      },
     });
     this.codec = options.codec ?? createInterfaceNuuCodec({ elements: loadElementTable() });
+    this.operations = new Operations(this, options.operations);
+  }
+
+  /** Where the web role listens, once started. */
+  webUrl: string | undefined;
+
+  /** Ids of the registration systems (`sne`, `spta:35`): push targets and circuit names. */
+  get systemIds(): string[] {
+    return [...this.options.systems.keys()];
   }
 
   get config(): Config {
@@ -256,7 +273,10 @@ export class Gateway {
     this.state = 'starting';
     await waitForRedis(this.redis, this.options.config.redis.url);
     await assertNoEviction(this.redis);
-    if (this.roles.has(Role.worker)) this.startWorkers();
+    if (this.roles.has(Role.worker)) {
+      this.startWorkers();
+      this.operations.startHeartbeat();
+    }
     if (this.roles.has(Role.scheduler)) {
       this.scheduler = new Scheduler({
         schedules: this.schedules(),
@@ -264,7 +284,9 @@ export class Gateway {
         logger: this.logger,
       });
       this.scheduler.start();
+      this.operations.startAlerts();
     }
+    if (this.roles.has(Role.web)) this.webUrl = (await this.operations.startWeb()).url;
     this.state = 'started';
     this.logger.info('gateway started', { role: [...this.roles].join(',') });
   }
@@ -327,6 +349,7 @@ export class Gateway {
     this.state = 'closing';
     this.closing = (async () => {
       await this.scheduler?.stop();
+      await this.operations.close();
       const graceful = Promise.all(this.workers.map((w) => w.close()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([

@@ -28,7 +28,7 @@ export const ALLOWED_KEYS: ReadonlySet<string> = new Set([
   'quarantined', 'unchanged', 'changed', 'delivered', 'failed', 'parked', 'enqueued', 'skipped', 'waiting',
   'active', 'delayed', 'completed', 'paused', 'lag', 'depth', 'created', 'updated', 'deleted', 'received',
   'sent', 'acknowledged', 'retried', 'pending', 'duplicates', 'errors', 'missing', 'extra', 'matched',
-  'mismatched', 'onlyLocal', 'onlyRemote',
+  'mismatched', 'onlyLocal', 'onlyRemote', 'conflicts', 'superseded', 'alert', 'demandes', 'problems',
 ]);
 
 /** Keys rendered as a safe error. */

@@ -16,7 +16,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute } from 'node:path';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { isGatewayError, PermanentError, toSafeError, type Issue } from '../errors';
@@ -64,6 +64,8 @@ export interface WebServerOptions {
    * without `Sec-Fetch-Site` are checked by comparing `Origin` with it.
    */
   trustProxy?: boolean;
+  /** Routes mounted before authentication, that authenticate requests themselves (HMAC-signed event intake). */
+  publicRoutes?: ReadonlyArray<{ path: string; router: Router }>;
   /** Deadline of the readiness function; 5 s by default. */
   readinessTimeoutMs?: number;
   /** How long `close()` lets running requests finish before cutting them; 2 s by default. */
@@ -179,6 +181,9 @@ export function createWebServer(o: WebServerOptions): WebServer {
   });
 
   // ---- public --------------------------------------------------------------------------------------
+  // Routes that authenticate themselves (the signed event intake checks its own HMAC).
+  for (const r of o.publicRoutes ?? []) app.use(r.path, r.router);
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -27,7 +27,7 @@ describe('the pull of dispatch files into the local tool', () => {
     dirs = testDirs('pull');
     local = await startTestLocal();
     const config = testConfig({ dirs, prefix: `${t.prefix}-gw`, localUrl: local.sim.url });
-    gateway = new Gateway({ config, logger: logs.logger, local: local.client, systems: new Map() });
+    gateway = new Gateway({ config, logger: logs.logger, local: local.client, systems: new Map(), roles: ['worker'] });
     await gateway.start();
   });
 
