@@ -37,8 +37,8 @@ type XNode = Record<string, unknown>;
 /** Where a fragment sits in its file, to report errors at file positions. */
 export type FragmentPlace = Partial<Position> & { index?: number };
 
-/** Source of `stream`: a readable stream or any async iterable of chunks. */
-export type ByteSource = AsyncIterable<Buffer | Uint8Array | string> | Readable;
+/** Source of `stream`: a readable stream, or any (async) iterable of chunks (bytes as UTF-8, or text). */
+export type ByteSource = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string> | Readable;
 
 function isNode(v: unknown): v is XNode {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -110,14 +110,18 @@ export class InterfaceNuuCodec {
     });
   }
 
-  /** A new splitter for this codec's names and limits. */
-  splitter(): InterfaceNuuSplitter {
-    return new InterfaceNuuSplitter(this.spec.structure, { maxDepth: this.maxDepth, maxFragmentLength: this.maxFragmentLength });
+  /** A new splitter for this codec's names and limits (`detach: false` when the document is all in memory). */
+  splitter(options: { detach?: boolean } = {}): InterfaceNuuSplitter {
+    return new InterfaceNuuSplitter(this.spec.structure, {
+      maxDepth: this.maxDepth,
+      maxFragmentLength: this.maxFragmentLength,
+      detach: options.detach ?? true,
+    });
   }
 
   /** Parses a whole document held in memory (up to `maxDocumentBytes`). */
   parse(xml: string | Buffer): ParsedInterfaceNuu {
-    const splitter = this.splitter();
+    const splitter = this.splitter({ detach: false });
     splitter.write(this.decode(xml));
     splitter.end();
     const fragments = splitter.take();
@@ -138,6 +142,7 @@ export class InterfaceNuuCodec {
 
   /** Reads one demand without validating it (mapping issues only). Throws `CodecError` if not well-formed. */
   readFragment(xml: string, place: FragmentPlace = {}): ReadDemande {
+    this.guardFragment(xml, place);
     let tree: XNode;
     try {
       tree = this.parser.parse(xml) as XNode;
@@ -256,6 +261,33 @@ export class InterfaceNuuCodec {
     return decodeUtf8(new TextDecoder('utf-8', { fatal: true }), xml, false);
   }
 
+  /**
+   * Fragments normally come from the splitter, which checked them; a worker may get one from elsewhere
+   * (a queue), so the cheap checks are repeated: size, and no markup declaration (DTD) at all.
+   */
+  private guardFragment(xml: string, place: Partial<Position>): void {
+    if (xml.length > this.maxFragmentLength) {
+      throw new CodecError(CodecErrorCode.tooLarge, `a demand is longer than ${this.maxFragmentLength} characters`, {
+        maxFragmentLength: this.maxFragmentLength,
+      });
+    }
+    for (let i = xml.indexOf('<!'); i !== -1; i = xml.indexOf('<!', i + 2)) {
+      if (xml.startsWith('<!--', i)) {
+        i = xml.indexOf('-->', i);
+        if (i === -1) return;
+      } else if (xml.startsWith('<![CDATA[', i)) {
+        i = xml.indexOf(']]>', i);
+        if (i === -1) return;
+      } else {
+        const at = positionIn(xml, i, { line: place.line ?? 1, column: place.column ?? 1 });
+        throw new CodecError(CodecErrorCode.dtdForbidden, `XML declares a DTD or an entity at line ${at.line}, column ${at.column}: refused`, {
+          line: at.line,
+          column: at.column,
+        });
+      }
+    }
+  }
+
   private fragmentError(e: unknown, xml: string, place: Partial<Position>): CodecError {
     const start = { line: place.line ?? 1, column: place.column ?? 1 };
     if (e instanceof EntityDecodeError) {
@@ -296,7 +328,7 @@ export class DemandeStream implements AsyncIterable<StreamItem> {
     const splitter = this.codec.splitter();
     const decoder = new TextDecoder('utf-8', { fatal: true });
     let first = true;
-    for await (const chunk of this.source as AsyncIterable<Buffer | Uint8Array | string>) {
+    for await (const chunk of this.source as AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>) {
       let text = typeof chunk === 'string' ? chunk : decodeUtf8(decoder, chunk, true);
       if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (text) first = false;

@@ -206,13 +206,27 @@ function readItem(item: CItem, v: unknown, root: XNode, path: string, st: State)
       const el = elementOf(v, path, st);
       if (!el) return undefined;
       checkKnown(el, item.known, path, st);
+      if (el[item.inner] === undefined) return issue(st, path, 'required', `needs a <${item.inner}> element`);
       const inner = one(el[item.inner], path, st);
-      return inner === undefined ? issue(st, path, 'required', `needs a <${item.inner}> element`) : codeOf(inner, undefined, path, st);
+      return inner === undefined ? undefined : codeOf(inner, undefined, path, st);
     }
   }
 }
 
-function readAnomalies(raw: unknown, st: State): Anomalie[] {
+/** The text of an anomaly: its own text, else its children's (a `libelle` element, say). Never an issue. */
+function anomalyText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (Array.isArray(a)) return a.map(anomalyText).filter(Boolean).join(' ');
+  if (!isNode(a)) return '';
+  if (typeof a['#text'] === 'string') return a['#text'];
+  return Object.keys(a)
+    .filter((k) => !k.startsWith('@_'))
+    .map((k) => anomalyText(a[k]))
+    .filter(Boolean)
+    .join(' ');
+}
+
+function readAnomalies(raw: unknown): Anomalie[] {
   const out: Anomalie[] = [];
   const lists = Array.isArray(raw) ? raw : [raw];
   for (const wrapper of lists) {
@@ -222,7 +236,7 @@ function readAnomalies(raw: unknown, st: State): Anomalie[] {
       const items = wrapper[k];
       for (const a of Array.isArray(items) ? items : [items]) {
         const code = isNode(a) && typeof a['@_code'] === 'string' ? a['@_code'] : '';
-        out.push({ code, message: textOf(a, 'anomalies', st) ?? '' });
+        out.push({ code, message: anomalyText(a) });
       }
     }
   }
@@ -239,7 +253,7 @@ export function readDemandeLogement(value: unknown, spec: CompiledSpec): ReadDem
   if (node) {
     checkKnown(node, spec.known, '', st);
     readFields(node, spec.demandeLogement, input, input, '', st);
-    if (node[spec.anomalies] !== undefined) anomalies = readAnomalies(node[spec.anomalies], st);
+    if (node[spec.anomalies] !== undefined) anomalies = readAnomalies(node[spec.anomalies]);
     if (typeof input.numUnique === 'string' && input.numUnique) numUnique = input.numUnique;
   }
   return { input, issues: st.issues, warnings: st.warnings, anomalies, numUnique };

@@ -159,6 +159,10 @@ export function buildConfigSchema(rc: ResolveContext) {
         .prefault({}),
       /** `worker.close()` has no deadline of its own. */
       shutdownDeadlineMs: positiveInt().default(30_000),
+      /** A job whose worker stopped renewing its lock this long ago is taken back (a crashed worker). */
+      lockDurationMs: positiveInt().default(30_000),
+      /** How often workers look for such stalled jobs. */
+      stalledIntervalMs: positiveInt().default(15_000),
     })
     .prefault({});
 
@@ -242,6 +246,13 @@ export function buildConfigSchema(rc: ResolveContext) {
       pageSize: positiveInt().max(10_000).default(500),
       /** Worker threads parsing dispatch files (0: parse in the main thread). Default: cores - 1, at least 1. */
       parseThreads: nonNegativeInt().max(64).default(Math.max(1, availableParallelism() - 1)),
+      /**
+       * `inline`: the pull writes each page's changes to the local tool itself and queues only what fails
+       * (fast); `queued`: every change becomes a delivery job (intake and delivery in separate processes).
+       */
+      delivery: z.enum(['inline', 'queued']).default('inline'),
+      /** Writes to the local tool in flight at once, inline. */
+      deliveryConcurrency: positiveInt().max(256).default(16),
       /** The intake pauses while this many deliveries wait: bounds Redis memory whatever the stock size. */
       maxWaiting: positiveInt().default(5_000),
       /** Overlap kept behind the "since" cursors, for clock skew between the gateway and the SNE. */

@@ -11,14 +11,14 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createInterfaceNuuCodec, defaultElementTablePath, loadElementTable, type InterfaceNuuCodec } from '../codec';
 import type { Config } from '../config';
-import { PermanentError } from '../errors';
+import { ErrorClass, PermanentError } from '../errors';
 import type { Logger } from '../logging';
 import { Circuit, type CircuitState } from '../queue/circuit';
 import { PayloadCipher } from '../queue/crypto';
 import { keys as makeKeys, QueueName, type Keys } from '../queue/keys';
 import { DemandLocks } from '../queue/locks';
 import { assertNoEviction, closeRedis, createRedis, waitForRedis } from '../queue/redis';
-import { backoffStrategy, classifiedProcessor, jobDefaults, type RetryPolicy } from '../queue/retry';
+import { backoffStrategy, classifiedProcessor, jobDefaults, type FinalFailure, type RetryPolicy } from '../queue/retry';
 import { Scheduler, type Schedule } from '../queue/scheduler';
 import { ConflictStore } from '../state/conflicts';
 import { CursorStore } from '../state/cursors';
@@ -37,6 +37,9 @@ import { Operations, type OperationsOptions } from './operations';
 export const Role = { scheduler: 'scheduler', worker: 'worker', web: 'web' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ALL_ROLES: Role[] = [Role.scheduler, Role.worker, Role.web];
+
+/** Crashes a job may go through before it is given up (see `worker`). */
+const MAX_STALLED = 20;
 
 /** What a pull job carries. */
 export interface PullJobData {
@@ -66,7 +69,10 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly keys: Keys;
+  /** The stores' connection. */
   readonly redis: Redis;
+  /** BullMQ's connection (queues and workers). */
+  readonly bullRedis: Redis;
   readonly queues: Record<QueueName, Queue>;
   readonly cipher: PayloadCipher;
   readonly ledger: Ledger;
@@ -91,9 +97,12 @@ export class Gateway {
     const { config } = options;
     this.roles = new Set(options.roles ?? ALL_ROLES);
     this.keys = makeKeys(config.redis.prefix);
-    this.redis = createRedis({ url: config.redis.url, name: 'passerelle', lazyConnect: true });
+    // Two connections: the stores' (auto-pipelined: many small commands from concurrent jobs) and
+    // BullMQ's (its workers duplicate it for their blocking reads).
+    this.redis = createRedis({ url: config.redis.url, name: 'passerelle', lazyConnect: true, autoPipelining: true });
+    this.bullRedis = createRedis({ url: config.redis.url, name: 'passerelle-queues', lazyConnect: true });
     this.retry = { attempts: config.queues.attempts, baseMs: config.queues.backoff.baseMs, maxMs: config.queues.backoff.maxMs };
-    const connection = this.redis;
+    const connection = this.bullRedis;
     const make = (name: QueueName) =>
       new Queue(name, { connection, prefix: this.keys.bull, defaultJobOptions: jobDefaults(this.retry) });
     this.queues = {
@@ -109,7 +118,8 @@ export class Gateway {
     this.quarantine = new QuarantineStore(this.redis, this.keys, options.now);
     this.deadLetters = new DeadLetterStore(this.redis, this.keys, options.now);
     this.conflicts = new ConflictStore(this.redis, this.keys);
-    this.locks = new DemandLocks(this.redis, this.keys);
+    // A demand's lock outlives any write in flight (its timeout), and lapses soon after a crash.
+    this.locks = new DemandLocks(this.redis, this.keys, 2 * config.local.timeoutMs + 1_000);
     this.circuit = new Circuit(this.redis, this.keys, {
       failureThreshold: config.queues.circuit.failureThreshold,
       openMs: config.queues.circuit.openMs,
@@ -212,9 +222,14 @@ export class Gateway {
           cursors: this.cursors,
           quarantine: this.quarantine,
           cipher: this.cipher,
+          conflicts: this.conflicts,
+          locks: this.locks,
+          local: this.options.local,
           deliverQueue: this.queues.deliver as Queue<DeliverJobData>,
           logger: this.logger.child({ jobId: job.id }),
           maxWaiting: this.options.config.pull.maxWaiting,
+          delivery: this.options.config.pull.delivery,
+          deliveryConcurrency: this.options.config.pull.deliveryConcurrency,
         },
       ),
     );
@@ -272,6 +287,7 @@ export class Gateway {
     if (this.state !== 'new') return;
     this.state = 'starting';
     await waitForRedis(this.redis, this.options.config.redis.url);
+    await waitForRedis(this.bullRedis, this.options.config.redis.url);
     await assertNoEviction(this.redis);
     if (this.roles.has(Role.worker)) {
       this.startWorkers();
@@ -291,18 +307,35 @@ export class Gateway {
     this.logger.info('gateway started', { role: [...this.roles].join(',') });
   }
 
-  private worker<T>(name: QueueName, concurrency: number, processor: (job: Job<T>, token?: string) => Promise<unknown>): Worker {
+  private worker<T>(
+    name: string,
+    concurrency: number,
+    processor: (job: Job<T>, token?: string) => Promise<unknown>,
+    onFinalFailure?: (failure: FinalFailure) => Promise<void>,
+  ): Worker {
     const w = new Worker<T>(name, processor, {
-      connection: this.redis,
+      connection: this.bullRedis,
       prefix: this.keys.bull,
       concurrency,
       settings: { backoffStrategy: backoffStrategy(this.retry) },
-      // Stalled jobs (a worker killed mid-job) go back to the queue after this long.
-      stalledInterval: 15_000,
-      lockDuration: 30_000,
+      // A job whose worker died (kill -9) goes back to the queue once its lock lapses. Our jobs resume
+      // (pulls from their cursor) or are idempotent (deliveries, pushes), so a crash is not a reason
+      // to fail them; only a job that keeps killing its worker ends, as a dead letter.
+      stalledInterval: this.options.config.queues.stalledIntervalMs,
+      lockDuration: this.options.config.queues.lockDurationMs,
+      maxStalledCount: MAX_STALLED,
     });
     // BullMQ reports connection and processing errors here; without a listener Node would crash.
     w.on('error', (e) => this.logger.warn('worker error', { queue: name, err: e }));
+    if (onFinalFailure) {
+      w.on('failed', (job, err) => {
+        if (!job || !/stalled/i.test(err.message)) return;
+        const error = new PermanentError('JOB_STALLED', `the job stalled ${MAX_STALLED} times (its worker stopped each time)`, { system: name });
+        onFinalFailure({ job: job as Job, error, errorClass: ErrorClass.permanent }).catch((e: unknown) =>
+          this.logger.error('could not record a stalled job as a dead letter', { queue: name, jobId: job.id, err: e }),
+        );
+      });
+    }
     this.workers.push(w);
     return w;
   }
@@ -324,6 +357,7 @@ export class Gateway {
       QueueName.deliver,
       config.queues.concurrency.deliver,
       classifiedProcessor(deliver.process, deliver.onFinalFailure),
+      deliver.onFinalFailure,
     );
     this.worker<PullJobData>(
       QueueName.pull,
@@ -371,6 +405,7 @@ export class Gateway {
       this.options.local.close?.();
       await Promise.all([...this.options.systems.values()].map((s) => s.close()));
       await closeRedis(this.redis);
+      await closeRedis(this.bullRedis);
       this.state = 'closed';
     })();
     return this.closing;

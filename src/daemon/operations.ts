@@ -177,7 +177,7 @@ export class Operations {
     if (this.runsPoll) clearInterval(this.runsPoll);
     this.heartbeat = undefined;
     this.runsPoll = undefined;
-    this.rules?.stop();
+    await this.rules?.stop();
     await this.web?.close();
   }
 }

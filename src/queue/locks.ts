@@ -7,9 +7,21 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// KEYS: lock keys; ARGV: token, ttl. Takes every free lock; returns 1/0 per key.
+const LOCK_MANY = `local out = {}
+for i, k in ipairs(KEYS) do
+  if redis.call('SET', k, ARGV[1], 'PX', ARGV[2], 'NX') then out[i] = 1 else out[i] = 0 end
+end
+return out`;
+const RELEASE_MANY = `for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
+end
+return 1`;
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 type LockCommands = Redis & {
+  passerelleLockMany: (n: number, ...args: Array<string | number>) => Promise<number[]>;
+  passerelleReleaseMany: (n: number, ...args: Array<string | number>) => Promise<number>;
   passerelleRelease: (k: string, t: string) => Promise<number>;
   passerelleExtend: (k: string, t: string, ms: number) => Promise<number>;
 };
@@ -18,6 +30,22 @@ export class DemandLocks {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly ttlMs = 60_000) {
     redis.defineCommand('passerelleRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('passerelleExtend', { numberOfKeys: 1, lua: EXTEND });
+    redis.defineCommand('passerelleLockMany', { lua: LOCK_MANY });
+    redis.defineCommand('passerelleReleaseMany', { lua: RELEASE_MANY });
+  }
+
+  /** Takes the free locks of many demands in one round trip; returns the token and which were taken. */
+  async lockMany(scope: string, numUniques: readonly string[]): Promise<{ token: string; locked: Set<string> }> {
+    const token = randomUUID();
+    if (numUniques.length === 0) return { token, locked: new Set() };
+    const keys = numUniques.map((nu) => this.keys.lock(`${scope}:${nu}`));
+    const r = await (this.redis as LockCommands).passerelleLockMany(keys.length, ...keys, token, this.ttlMs);
+    return { token, locked: new Set(numUniques.filter((_, i) => r[i] === 1)) };
+  }
+
+  async releaseMany(scope: string, numUniques: Iterable<string>, token: string): Promise<void> {
+    const keys = [...numUniques].map((nu) => this.keys.lock(`${scope}:${nu}`));
+    if (keys.length) await (this.redis as LockCommands).passerelleReleaseMany(keys.length, ...keys, token);
   }
 
   /** Runs `fn` holding the lock; returns `{ locked: false }` at once when another job holds it. */

@@ -12,6 +12,11 @@ export interface RedisConnectionOptions {
   name?: string;
   /** Connect on first command instead of at once. */
   lazyConnect?: boolean;
+  /**
+   * Send the commands issued in one tick as one write. The stores' many small commands from concurrent
+   * jobs then cost one system call instead of one each (profiling showed the writes dominating).
+   */
+  autoPipelining?: boolean;
 }
 
 export function createRedis(options: RedisConnectionOptions): Redis {
@@ -19,6 +24,7 @@ export function createRedis(options: RedisConnectionOptions): Redis {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: options.lazyConnect ?? false,
+    enableAutoPipelining: options.autoPipelining ?? false,
     connectionName: options.name,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     reconnectOnError: (err) => /READONLY|LOADING/.test(err.message),

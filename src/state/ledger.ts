@@ -29,6 +29,8 @@ export interface LedgerEntry {
   source?: string;
   /** The run that wrote it: a page replayed after a crash recognises its own deliveries. */
   runId?: string;
+  /** Whether the pull wrote it from its page (`inline`) or a delivery job did (`job`): who counted it. */
+  via?: 'inline' | 'job';
   /** When the gateway recorded it (ISO). */
   at: string;
   state: LedgerState;

@@ -93,8 +93,11 @@ export class RunStore {
     return (await this.get(run.id))!;
   }
 
-  /** Adds intake counts to a transaction (the caller adds its cursor move to the same MULTI). */
-  addIntake(tx: ChainableCommander, runId: string, counts: Partial<Record<IntakeCounter, number>>): ChainableCommander {
+  /**
+   * Adds intake counts to a transaction (the caller adds its cursor move to the same MULTI), with the
+   * outcomes of what the intake delivered itself.
+   */
+  addIntake(tx: ChainableCommander, runId: string, counts: Partial<Record<IntakeCounter | Outcome, number>>): ChainableCommander {
     for (const [k, v] of Object.entries(counts)) if (v) tx.hincrby(this.keys.run(runId), k, v);
     return tx;
   }

@@ -1,10 +1,15 @@
 /**
  * Delivery of pulled records to the local tool (issue: pull pipeline, step 4).
  *
- * One job per changed record. The record is written with the version the gateway last saw as
- * precondition (`If-Match`), so a record changed on the local side meanwhile is never overwritten: the
- * 409 becomes a conflict for the reconciliation report. The ledger makes every delivery idempotent:
- * a replayed or duplicate job whose content is already there has no second effect.
+ * A record is written with the version the gateway last saw as precondition (`If-Match`), so a record
+ * changed on the local side meanwhile is never overwritten: the 409 becomes a conflict for the
+ * reconciliation report. The ledger makes every delivery idempotent: a replayed or duplicate delivery
+ * whose content is already there has no second effect, and a write lost in a crash (sent, not
+ * recorded) is recognised by its pending hash instead of being taken for a local change.
+ *
+ * Two ways in, one core ({@link writeRecord}): the pull delivers the changes of each page at once
+ * (`inline`, the fast path), and what fails there, or everything in `queued` mode, becomes a job of the
+ * `deliver` queue with retries, backoff and dead letters ({@link createDeliverProcessor}).
  */
 import { DelayedError, type Job } from 'bullmq';
 import { isGatewayError, toSafeError } from '../errors';
@@ -12,7 +17,7 @@ import type { Logger } from '../logging';
 import type { PayloadCipher } from '../queue/crypto';
 import type { DemandLocks } from '../queue/locks';
 import type { FinalFailure } from '../queue/retry';
-import type { ConflictStore } from '../state/conflicts';
+import type { Conflict, ConflictStore } from '../state/conflicts';
 import type { DeadLetterStore } from '../state/dead-letters';
 import { LedgerState, type Ledger, type LedgerEntry } from '../state/ledger';
 import type { Outcome, RunStore } from '../state/runs';
@@ -42,6 +47,96 @@ export interface LocalWriter {
   getDemande(numUnique: string): Promise<{ version: number; record: unknown } | null>;
 }
 
+/** One record to deliver. */
+export interface Delivery {
+  runId: string;
+  source: string;
+  numUnique: string;
+  hash: string;
+  sourceAt?: string;
+  record: unknown;
+}
+
+export type DeliverResult = 'delivered' | 'already-there' | 'superseded' | 'conflict';
+
+/** Stable job id: one job per (source, demand, content), whatever the number of pulls that saw it. */
+export function deliverJobId(source: string, numUnique: string, hash: string): string {
+  return `deliver.${source.replace(/:/g, '_')}.${numUnique}.${hash.slice(0, 24)}`;
+}
+
+/** Nothing to write: the content is there already, or a newer one is. */
+export function alreadyDone(entry: LedgerEntry | undefined, d: Pick<Delivery, 'hash' | 'sourceAt'>): 'already-there' | 'superseded' | undefined {
+  if (entry?.state !== LedgerState.synced) return undefined;
+  if (entry.hash === d.hash) return 'already-there';
+  if (entry.sourceAt && d.sourceAt && entry.sourceAt > d.sourceAt) return 'superseded';
+  return undefined;
+}
+
+/** The ledger entry recording that a write is about to be sent (set before the write, see above). */
+export function pendingEntry(entry: LedgerEntry | undefined, hash: string, at: string): LedgerEntry {
+  return { ...(entry ?? { hash: '', at, state: LedgerState.synced }), pendingHash: hash };
+}
+
+const isConflict = (e: unknown) => isGatewayError(e) && e.code === 'LOCAL_CONFLICT';
+const isAmbiguous = (e: unknown) => isGatewayError(e) && e.errorClass === 'ambiguous';
+
+export type WriteOutcome =
+  | { outcome: 'delivered'; entry: LedgerEntry }
+  | { outcome: 'conflict'; entry: LedgerEntry; conflict: Conflict };
+
+/**
+ * Writes one record whose pending mark is already in the ledger; returns the ledger entry to save.
+ * Throws classified errors (transient, ambiguous when the write could not be confirmed, permanent).
+ */
+export async function writeRecord(local: LocalWriter, d: Delivery, entry: LedgerEntry | undefined, now: () => Date, via: 'inline' | 'job'): Promise<WriteOutcome> {
+  let version: number;
+  try {
+    version = (await local.putDemande(d.numUnique, d.record, entry?.version ? { ifMatch: entry.version } : {})).version;
+  } catch (e) {
+    if (!isConflict(e) && !isAmbiguous(e)) throw e;
+    // Read the demand back: it tells whether our write (this one, or an earlier one lost in a crash)
+    // is what the local tool holds, or whether someone changed it there.
+    const current = await local.getDemande(d.numUnique);
+    const currentHash = current ? normalisedHash(current.record) : undefined;
+    if (current && currentHash === d.hash) {
+      version = current.version;
+    } else if (current && currentHash !== undefined && currentHash === entry?.pendingHash) {
+      version = (await local.putDemande(d.numUnique, d.record, { ifMatch: current.version })).version;
+    } else if (isAmbiguous(e)) {
+      // The write did not land: the If-Match precondition makes a resend safe.
+      throw e;
+    } else {
+      const at = now().toISOString();
+      return {
+        outcome: 'conflict',
+        entry: { ...(entry ?? { hash: '', at }), state: LedgerState.conflict, pendingHash: undefined } as LedgerEntry,
+        conflict: {
+          numUnique: d.numUnique,
+          source: d.source,
+          runId: d.runId,
+          at,
+          hash: d.hash,
+          ...(entry?.version ? { expectedVersion: entry.version } : {}),
+          ...(current ? { currentVersion: current.version } : {}),
+        },
+      };
+    }
+  }
+  return {
+    outcome: 'delivered',
+    entry: {
+      hash: d.hash,
+      version,
+      ...(d.sourceAt ? { sourceAt: d.sourceAt } : {}),
+      source: d.source,
+      runId: d.runId,
+      via,
+      at: now().toISOString(),
+      state: LedgerState.synced,
+    },
+  };
+}
+
 export interface DeliverDeps {
   local: LocalWriter;
   ledger: Ledger;
@@ -56,16 +151,7 @@ export interface DeliverDeps {
   lockRetryMs?: number;
 }
 
-export type DeliverResult = 'delivered' | 'already-there' | 'superseded' | 'conflict';
-
-/** Stable job id: one job per (source, demand, content), whatever the number of pulls that saw it. */
-export function deliverJobId(source: string, numUnique: string, hash: string): string {
-  return `deliver.${source.replace(/:/g, '_')}.${numUnique}.${hash.slice(0, 24)}`;
-}
-
-const isConflict = (e: unknown) => isGatewayError(e) && e.code === 'LOCAL_CONFLICT';
-const isAmbiguous = (e: unknown) => isGatewayError(e) && e.errorClass === 'ambiguous';
-
+/** The `deliver` queue's processor: retries, backoff and dead letters around {@link writeRecord}. */
 export function createDeliverProcessor(deps: DeliverDeps) {
   const now = deps.now ?? (() => new Date());
 
@@ -79,81 +165,29 @@ export function createDeliverProcessor(deps: DeliverDeps) {
 
   async function deliver(job: Job<DeliverJobData>): Promise<DeliverResult> {
     const { numUnique, hash, source, runId, sourceAt } = job.data;
-    const log = deps.logger.child({ runId, jobId: job.id, numUnique });
     const entry = await deps.ledger.get(LOCAL, numUnique);
-
-    if (entry?.hash === hash && entry.state === LedgerState.synced) {
+    const done = alreadyDone(entry, job.data);
+    if (done) {
+      if (done === 'superseded') deps.logger.info('older content not delivered: a newer one is already there', { runId, jobId: job.id, numUnique, source });
       await settle(job, 'delivered');
-      return 'already-there';
+      return done;
     }
-    if (entry?.state === LedgerState.synced && entry.sourceAt && sourceAt && entry.sourceAt > sourceAt) {
-      log.info('older content not delivered: a newer one is already there', { source });
-      await settle(job, 'delivered');
-      return 'superseded';
+    const d: Delivery = { runId, source, numUnique, hash, ...(sourceAt ? { sourceAt } : {}), record: deps.cipher.open(job.data.sealed) };
+    await deps.ledger.set(LOCAL, numUnique, pendingEntry(entry, hash, now().toISOString()));
+    const w = await writeRecord(deps.local, d, entry, now, 'job');
+    await deps.ledger.set(LOCAL, numUnique, w.entry);
+    if (w.outcome === 'conflict') {
+      await deps.conflicts.add(w.conflict);
+      deps.logger.warn('local demand changed since the last sync: not overwritten, recorded as a conflict', { runId, jobId: job.id, numUnique, code: 'LOCAL_CONFLICT' });
+      await settle(job, 'conflicts');
+      return 'conflict';
     }
-
-    const record = deps.cipher.open(job.data.sealed);
-    const base: Partial<LedgerEntry> = entry ?? {};
-    await deps.ledger.set(LOCAL, numUnique, {
-      hash: base.hash ?? '',
-      ...base,
-      at: base.at ?? now().toISOString(),
-      state: base.state ?? LedgerState.synced,
-      pendingHash: hash,
-    } as LedgerEntry);
-
-    let version: number;
-    try {
-      version = (await deps.local.putDemande(numUnique, record, entry?.version ? { ifMatch: entry.version } : {})).version;
-    } catch (e) {
-      if (!isConflict(e) && !isAmbiguous(e)) throw e;
-      // Read the demand back: it tells whether our write (this one, or an earlier one lost in a crash)
-      // is what the local tool holds, or whether someone changed it there.
-      const current = await deps.local.getDemande(numUnique);
-      const currentHash = current ? normalisedHash(current.record) : undefined;
-      if (current && currentHash === hash) {
-        version = current.version;
-      } else if (current && currentHash !== undefined && currentHash === entry?.pendingHash) {
-        version = (await deps.local.putDemande(numUnique, record, { ifMatch: current.version })).version;
-      } else if (isAmbiguous(e)) {
-        // The write did not land (or landed elsewhere): the If-Match precondition makes a resend safe.
-        throw e;
-      } else {
-        await deps.ledger.set(LOCAL, numUnique, {
-          ...(entry ?? { hash: '', at: now().toISOString() }),
-          state: LedgerState.conflict,
-          pendingHash: undefined,
-        } as LedgerEntry);
-        await deps.conflicts.add({
-          numUnique,
-          source,
-          runId,
-          at: now().toISOString(),
-          hash,
-          ...(entry?.version ? { expectedVersion: entry.version } : {}),
-          ...(current ? { currentVersion: current.version } : {}),
-        });
-        log.warn('local demand changed since the last sync: not overwritten, recorded as a conflict', { code: 'LOCAL_CONFLICT' });
-        await settle(job, 'conflicts');
-        return 'conflict';
-      }
-    }
-
-    await deps.ledger.set(LOCAL, numUnique, {
-      hash,
-      version,
-      ...(sourceAt ? { sourceAt } : {}),
-      source,
-      runId,
-      at: now().toISOString(),
-      state: LedgerState.synced,
-    });
     if (entry?.state === LedgerState.conflict) await deps.conflicts.resolve(numUnique);
     await settle(job, 'delivered');
     return 'delivered';
   }
 
-  /** BullMQ processor: one job at a time per demand; others wait a moment and try again. */
+  /** One job at a time per demand; others wait a moment and try again. */
   async function process(job: Job<DeliverJobData>, token?: string): Promise<DeliverResult> {
     const r = await deps.locks.withLock(LOCAL, job.data.numUnique, () => deliver(job));
     if (r.locked) return r.value;
@@ -183,12 +217,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       failedHash: data.hash,
       pendingHash: undefined,
     } as LedgerEntry);
-    deps.logger.error('delivery failed: dead letter', {
-      runId: data.runId,
-      jobId: job.id,
-      numUnique: data.numUnique,
-      err: error,
-    });
+    deps.logger.error('delivery failed: dead letter', { runId: data.runId, jobId: job.id, numUnique: data.numUnique, err: error });
     await settle(job as Job<DeliverJobData>, 'failed');
   }
 

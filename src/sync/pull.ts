@@ -15,10 +15,13 @@ import type { Logger } from '../logging';
 import type { PayloadCipher } from '../queue/crypto';
 import { execOrThrow } from '../queue/redis';
 import type { CursorStore } from '../state/cursors';
-import { LedgerState, type Ledger } from '../state/ledger';
+import { LedgerState, type Ledger, type LedgerEntry } from '../state/ledger';
 import type { QuarantineStore } from '../state/quarantine';
 import type { Run, RunStore } from '../state/runs';
-import { deliverJobId, LOCAL, type DeliverJobData } from './deliver';
+import type { DemandLocks } from '../queue/locks';
+import type { Conflict, ConflictStore } from '../state/conflicts';
+import { deliverJobId, LOCAL, pendingEntry, writeRecord, type DeliverJobData, type Delivery, type LocalWriter } from './deliver';
+import { mapSettled } from './concurrency';
 import { contentHash } from './hash';
 
 /** One record as a source hands it over: parsed and validated, or with the reasons it is not. */
@@ -56,16 +59,30 @@ export interface PullSource {
   pages(cursor: string | undefined, options: { since?: string }): AsyncIterable<SourcePage>;
 }
 
+export const DeliveryMode = { inline: 'inline', queued: 'queued' } as const;
+export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
+
 export interface PullDeps {
   redis: Redis;
   ledger: Ledger;
   runs: RunStore;
   cursors: CursorStore;
   quarantine: QuarantineStore;
+  conflicts: ConflictStore;
+  locks: DemandLocks;
   cipher: PayloadCipher;
   deliverQueue: Queue<DeliverJobData>;
+  /** The local tool, for inline delivery. */
+  local: LocalWriter;
   logger: Logger;
   now?: () => Date;
+  /**
+   * `inline` (default): each page's changes are written to the local tool by the pull itself, and only
+   * what fails there becomes a delivery job (fast: no job per record). `queued`: every change is a job.
+   */
+  delivery?: DeliveryMode;
+  /** Writes in flight at once, inline. */
+  deliveryConcurrency?: number;
   /** Pause the intake while this many deliveries wait (bounds Redis memory whatever the stock size). */
   maxWaiting?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -124,32 +141,54 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
 
   // Compare with what the local tool was last given.
   const entries = await deps.ledger.getMany(LOCAL, valid.map((v) => v.demande.numUnique));
-  const jobs: Array<{ name: string; data: DeliverJobData; opts: { jobId: string } }> = [];
+  const toDeliver: Array<{ delivery: Delivery; entry: LedgerEntry | undefined }> = [];
   let changed = 0;
-  const seenInPage = new Set<string>();
+  let delivered = 0;
+  let conflicts = 0;
+  // The same demand twice in one page: the lock goes to the first, the other waits in the queue (and the
+  // ledger's source date refuses an older content).
   valid.forEach((v, i) => {
     const e = entries[i];
     const nu = v.demande.numUnique;
     const unchanged = e !== undefined && ((e.hash === v.hash && e.state === LedgerState.synced) || e.failedHash === v.hash);
-    // A page replayed after a crash finds its own deliveries: they are this run's changes all the same.
+    // A page replayed after a crash finds its own deliveries: they are this run's changes all the same
+    // (counted here when this page wrote them, by their job otherwise).
     const deliveredByThisRun = e !== undefined && e.hash === v.hash && e.runId === runId;
     if (unchanged && !deliveredByThisRun) return;
     changed++;
-    if (deliveredByThisRun || seenInPage.has(`${nu}|${v.hash}`)) return;
-    seenInPage.add(`${nu}|${v.hash}`);
+    if (deliveredByThisRun) {
+      if (e.via === 'inline') delivered++;
+      return;
+    }
+    toDeliver.push({
+      delivery: { runId, source: source.id, numUnique: nu, hash: v.hash, ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}), record: v.demande },
+      entry: e,
+    });
+  });
+
+  const jobs: Array<{ name: string; data: DeliverJobData; opts: { jobId: string } }> = [];
+  const asJob = (d: Delivery) =>
     jobs.push({
       name: 'deliver',
       data: {
-        runId,
-        source: source.id,
-        numUnique: nu,
-        hash: v.hash,
-        ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}),
-        sealed: deps.cipher.seal(v.demande),
+        runId: d.runId,
+        source: d.source,
+        numUnique: d.numUnique,
+        hash: d.hash,
+        ...(d.sourceAt ? { sourceAt: d.sourceAt } : {}),
+        sealed: deps.cipher.seal(d.record),
       },
-      opts: { jobId: deliverJobId(source.id, nu, v.hash) },
+      opts: { jobId: deliverJobId(d.source, d.numUnique, d.hash) },
     });
-  });
+
+  if ((deps.delivery ?? DeliveryMode.inline) === DeliveryMode.queued) {
+    toDeliver.forEach((t) => asJob(t.delivery));
+  } else if (toDeliver.length) {
+    const r = await deliverInline(toDeliver, deps);
+    delivered += r.delivered;
+    conflicts += r.conflicts;
+    r.retry.forEach(asJob);
+  }
 
   // Jobs first (durable), then counts, quarantine and cursor together: the cursor never passes an
   // unsaved change.
@@ -173,6 +212,8 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     quarantined: refused.length,
     unchanged: valid.length - changed,
     changed,
+    delivered,
+    conflicts,
   });
   // What the source holds, per demand: the reconciliation compares against it.
   if (valid.length) {
@@ -188,6 +229,57 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
   }
   if (page.cursor !== undefined) deps.cursors.setIn(tx, source.id, page.cursor);
   await execOrThrow(tx);
+}
+
+/**
+ * Writes a page's changes to the local tool now: locks taken and pending marks set in one round trip
+ * each, writes in parallel, ledger and conflicts saved in one round trip each. What another job holds,
+ * and what fails, goes to the delivery queue (retries, backoff, dead letters).
+ */
+async function deliverInline(
+  items: Array<{ delivery: Delivery; entry: LedgerEntry | undefined }>,
+  deps: PullDeps,
+): Promise<{ delivered: number; conflicts: number; retry: Delivery[] }> {
+  const now = deps.now ?? (() => new Date());
+  const { token, locked } = await deps.locks.lockMany(LOCAL, items.map((i) => i.delivery.numUnique));
+  const retry: Delivery[] = [];
+  const mine = items.filter((i) => {
+    if (locked.has(i.delivery.numUnique)) return true;
+    retry.push(i.delivery);
+    return false;
+  });
+  let delivered = 0;
+  let conflicts = 0;
+  try {
+    const at = now().toISOString();
+    await deps.ledger.setMany(LOCAL, new Map(mine.map((i) => [i.delivery.numUnique, pendingEntry(i.entry, i.delivery.hash, at)])));
+    const results = await mapSettled(mine, deps.deliveryConcurrency ?? 16, (i) => writeRecord(deps.local, i.delivery, i.entry, now, 'inline'));
+    const saved = new Map<string, LedgerEntry>();
+    const found: Conflict[] = [];
+    const resolved: string[] = [];
+    results.forEach((r, k) => {
+      const item = mine[k]!;
+      if (r.status === 'rejected') {
+        retry.push(item.delivery);
+        return;
+      }
+      saved.set(item.delivery.numUnique, r.value.entry);
+      if (r.value.outcome === 'conflict') {
+        conflicts++;
+        found.push(r.value.conflict);
+      } else {
+        delivered++;
+        if (item.entry?.state === LedgerState.conflict) resolved.push(item.delivery.numUnique);
+      }
+    });
+    await deps.ledger.setMany(LOCAL, saved);
+    for (const c of found) await deps.conflicts.add(c);
+    for (const nu of resolved) await deps.conflicts.resolve(nu);
+    if (found.length) deps.logger.warn('local demands changed since the last sync: not overwritten, recorded as conflicts', { count: found.length, code: 'LOCAL_CONFLICT' });
+  } finally {
+    await deps.locks.releaseMany(LOCAL, locked, token);
+  }
+  return { delivered, conflicts, retry };
 }
 
 async function waitForRoom(queue: Queue, maxWaiting: number, sleep: (ms: number) => Promise<void>): Promise<void> {

@@ -42,23 +42,38 @@ export function testConfig(options: {
   sneUrl?: string;
   extra?: Record<string, unknown>;
 }): Config {
+  return loadConfig({ path: writeTestConfig(options), env: testEnv, cwd: options.dirs.root });
+}
+
+export const testEnv = { T_LOCAL_TOKEN: TEST_LOCAL_TOKEN, T_KEY: TEST_KEY, T_HMAC: TEST_HMAC };
+
+/** Writes the configuration file of a test (secrets from the environment: {@link testEnv}); returns its path. */
+export function writeTestConfig(options: {
+  dirs: TestDirs;
+  prefix?: string;
+  localUrl: string;
+  sneUrl?: string;
+  extra?: Record<string, unknown>;
+  name?: string;
+}): string {
   const prefix = options.prefix ?? `test-gw-${randomBytes(4).toString('hex')}`;
   const doc = {
     redis: { url: REDIS_URL, prefix },
     sne: { url: options.sneUrl ?? 'http://127.0.0.1:1', guichet: 'G0123' },
-    local: { url: options.localUrl, token: { env: 'T_LOCAL_TOKEN' } },
+    local: { url: options.localUrl, token: { env: 'T_LOCAL_TOKEN' }, timeoutMs: 3000 },
     territory: { department: '35', delaiAnormalementLongMonths: 24 },
     dispatch: { dropDir: options.dirs.drop, doneDir: options.dirs.done, rejectedDir: options.dirs.rejected, stableMs: 0 },
     pull: { pageSize: 100, parseThreads: 1 },
     schedules: { radiees: null, dalo: null, dispatchScan: null, localEvents: null, reconcile: null },
-    queues: { backoff: { baseMs: 50, maxMs: 500 }, attempts: 5, shutdownDeadlineMs: 5000 },
+    queues: { backoff: { baseMs: 50, maxMs: 500 }, attempts: 5, shutdownDeadlineMs: 5000, lockDurationMs: 2000, stalledIntervalMs: 1000 },
+    logging: { level: 'warn', format: 'json' },
     crypto: { keys: [{ id: 'k1', secret: { env: 'T_KEY' } }], activeKeyId: 'k1' },
     events: { hmacSecret: { env: 'T_HMAC' } },
     ...options.extra,
   };
-  const path = join(options.dirs.root, 'config.yaml');
+  const path = join(options.dirs.root, options.name ?? 'config.yaml');
   writeFileSync(path, stringify(doc));
-  return loadConfig({ path, env: { T_LOCAL_TOKEN: TEST_LOCAL_TOKEN, T_KEY: TEST_KEY, T_HMAC: TEST_HMAC }, cwd: options.dirs.root });
+  return path;
 }
 
 /** The canonical schema as the local simulator's 422 rules. */

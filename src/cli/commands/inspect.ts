@@ -13,6 +13,7 @@ import {
   defaultElementTablePath,
   isTypeFichier,
   loadElementTable,
+  type InterfaceNuuCodec,
   type ParsedInterfaceNuu,
 } from '../../codec';
 import type { Demande } from '../../domain';
@@ -20,7 +21,7 @@ import { ExitCode, reportFatal } from '../support';
 
 interface InspectOptions {
   format: string;
-  elements: string;
+  elements?: string;
 }
 
 /** One problem of the file, flattened: file-level ones have no `index`. */
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     )
     .argument('<file>', 'the XML file')
     .option('--format <format>', 'json (canonical demands and problems) or xml (rebuilt document)', 'json')
-    .option('--elements <file>', 'element table of the [open] blocks', defaultElementTablePath)
+    .option('--elements <file>', 'element table of the [open] blocks (default: the shipped mappings/sne/elements.yaml)')
     .action((file: string, options: InspectOptions) => {
       process.exitCode = inspect(file, options);
     });
@@ -62,17 +63,22 @@ function inspect(file: string, options: InspectOptions): number {
     process.stderr.write('error: --format must be json or xml\n');
     return ExitCode.error;
   }
-  let parsed: ParsedInterfaceNuu;
-  let codec;
+  let bytes: Buffer;
   try {
-    codec = createInterfaceNuuCodec({ elements: loadElementTable(options.elements) });
-    parsed = codec.parse(readFileSync(file));
+    bytes = readFileSync(file);
   } catch (e) {
-    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && !(e instanceof CodecError) && e.code.startsWith('E')) {
-      process.stderr.write(`error: cannot read ${file} (${e.code})\n`);
-    } else {
-      reportFatal(e);
-    }
+    const code = (e as { code?: unknown } | null)?.code;
+    process.stderr.write(`error: cannot read ${file} (${typeof code === 'string' ? code : 'unreadable'})\n`);
+    return ExitCode.error;
+  }
+  let parsed: ParsedInterfaceNuu;
+  let codec: InterfaceNuuCodec;
+  try {
+    codec = createInterfaceNuuCodec({ elements: loadElementTable(options.elements ?? defaultElementTablePath) });
+    parsed = codec.parse(bytes);
+  } catch (e) {
+    // Not readable XML (with line and column), a limit, or an unusable element table.
+    reportFatal(e);
     return ExitCode.error;
   }
   const problems = problemsOf(parsed);

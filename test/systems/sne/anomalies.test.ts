@@ -21,7 +21,7 @@ describe('the anomaly table', () => {
 
   it('loads the shipped mapping file: versioned, CTRL_DEM codes and the generic unexpected-error text', () => {
     const table = loadAnomalyTable(TABLE_PATH);
-    expect(table.version).toBe('1');
+    expect(table.version).toBe('2');
     expect(table.codes.size).toBeGreaterThanOrEqual(5);
     for (const code of table.codes.keys()) expect(code).toMatch(/^CTRL_DEM_\d{4}$/);
     expect(table.texts.map((t) => t.code)).toContain('SNE_UNEXPECTED_ERROR');
