@@ -4,7 +4,9 @@
  * with their own collaborators.
  */
 import { createInterfaceNuuCodec, loadElementTable } from '../codec';
-import { loadConfig, type Config } from '../config';
+import type { Config } from '../config';
+import { loadMappings, type MappingTables } from '../mapping';
+import { loadStartup } from './startup-checks';
 import { Demande } from '../domain';
 import { createLogger, type Logger } from '../logging';
 import { createSystems } from '../systems';
@@ -13,6 +15,8 @@ import { Gateway, type Role } from './gateway';
 
 export interface AssembleOptions {
   config: Config;
+  /** The regulatory mapping tables, validated (default: loaded from `mappings/`, throwing every problem). */
+  mappings?: MappingTables;
   logger?: Logger;
   roles?: readonly Role[];
 }
@@ -28,13 +32,14 @@ export function assembleGateway(options: AssembleOptions): Gateway {
   const codec = createInterfaceNuuCodec({ elements: loadElementTable() });
   const local = createLocalClient({ baseUrl: config.local.url, token: config.local.token, timeoutMs: config.local.timeoutMs });
   const systems = createSystems({ config, codec, logger });
-  return new Gateway({ config, logger, local, systems, codec, ...(options.roles ? { roles: options.roles } : {}) });
+  const mappings = options.mappings ?? loadMappings();
+  return new Gateway({ config, logger, local, systems, codec, mappings, ...(options.roles ? { roles: options.roles } : {}) });
 }
 
-/** Loads the configuration file and assembles its gateway. */
+/** Loads and checks the configuration file and every table, then assembles its gateway. */
 export function gatewayFromFile(path: string, roles?: readonly Role[]): Gateway {
-  const config = loadConfig({ path });
-  return assembleGateway({ config, ...(roles ? { roles } : {}) });
+  const { config, mappings } = loadStartup({ path });
+  return assembleGateway({ config, mappings, ...(roles ? { roles } : {}) });
 }
 
 /** Validation a local tool record gets in the simulators and the demo. */

@@ -32,6 +32,7 @@ import { runPull, type PullSource } from '../sync/pull';
 import { createDispatchSource } from '../sync/sources/dispatch';
 import { createSinceSource, createTargetedSource, SinceService } from '../sync/sources/since';
 import type { DemandSystem } from '../systems/port';
+import type { MappingTables } from '../mapping';
 import { Operations, type OperationsOptions } from './operations';
 
 export const Role = { scheduler: 'scheduler', worker: 'worker', web: 'web' } as const;
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   onCircuitChange?: (target: string, from: CircuitState, to: CircuitState) => void;
   /** Replay, reports and public routes for the web role. */
   operations?: OperationsOptions;
+  /** The regulatory mapping tables (push side), validated before anything starts. */
+  mappings?: MappingTables;
 }
 
 export class Gateway {

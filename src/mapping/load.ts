@@ -38,7 +38,8 @@ import {
 export const MAPPING_TABLES_INVALID = 'MAPPING_TABLES_INVALID';
 
 /** The default folder, relative to the working directory. */
-export const DEFAULT_MAPPINGS_DIR = 'mappings';
+/** The tables shipped with the gateway (next to src/ and dist/), whatever the working directory. */
+export const DEFAULT_MAPPINGS_DIR = join(__dirname, '..', '..', 'mappings');
 
 export interface MappingCheck {
   /** Present only when there is no issue at all. */

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkConfig } from '../../src/config';
 import { FIVE_MISTAKES, TEST_HMAC, TEST_KEY, fiveMistakes, minimalEnv, toYaml, workDir, writeDemoSecrets } from './support';
@@ -61,5 +62,23 @@ describe('passerelle check-config', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain(`config INVALID: ${file}`);
     expect(r.stdout).toContain('redis.url: required [required]');
+  });
+});
+
+describe('passerelle check-config --mappings', () => {
+  it('reports the problems of every mapping table at once, with file and path, before a new version is deployed', () => {
+    writeDemoSecrets(wd.write);
+    const dir = join(wd.dir, 'mappings');
+    cpSync(join(repo, 'mappings'), dir, { recursive: true });
+    const conventions = join(dir, 'reservataires', 'conventions.yaml');
+    writeFileSync(conventions, readFileSync(conventions, 'utf8').replace(/^version: .*$/m, 'version: -3'));
+    const pieces = join(dir, 'cal', 'pieces.yaml');
+    writeFileSync(pieces, readFileSync(pieces, 'utf8').replace(/^version: .*$/m, 'version: "x"'));
+
+    const r = run(['check-config', '--config', join(repo, 'config/default.yaml'), '--mappings', dir], {});
+
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/reservataires\/conventions\.yaml#version: /);
+    expect(r.stdout).toMatch(/cal\/pieces\.yaml#version: /);
   });
 });
