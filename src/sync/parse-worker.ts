@@ -3,8 +3,8 @@
  * once per thread from `workerData` (element table and dialect), then each message is a batch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createInterfaceNuuCodec, loadElementTable, type DemandeResult, type StreamItem } from '../codec';
-import type { ParseWorkerData } from './parse-pool';
+import { createInterfaceNuuCodec, loadElementTable, type StreamItem } from '../codec';
+import { parsedFragment, type ParseWorkerData, type ParsedFragment } from './parse-pool';
 
 const data = workerData as ParseWorkerData;
 const codec = createInterfaceNuuCodec({
@@ -15,7 +15,8 @@ const codec = createInterfaceNuuCodec({
 
 parentPort?.on('message', (msg: { id: number; input: StreamItem[] }) => {
   try {
-    const output: DemandeResult[] = msg.input.map((item) => codec.parseFragment(item.xml, item));
+    // Hashing here too: it is CPU work the main thread then does not do.
+    const output: ParsedFragment[] = msg.input.map((item) => parsedFragment(codec, item));
     parentPort?.postMessage({ id: msg.id, output });
   } catch (e) {
     parentPort?.postMessage({ id: msg.id, error: e instanceof Error ? `${e.name}` : 'error' });

@@ -40,6 +40,8 @@ export interface PulledRecord {
   raw?: string;
   /** sha256 of the original input: lets the reconciliation recognise an unchanged record without parsing it. */
   rawHash?: string;
+  /** sha256 of the canonical demand, when the source computed it already (in a parsing thread). */
+  hash?: string;
 }
 
 export interface SourcePage {
@@ -135,7 +137,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     else if (!rec.result.demande.numUnique) {
       refused.push({ ...rec, result: { ok: false, issues: [{ path: 'numUnique', rule: 'required', message: 'a pulled demand must have its numéro unique' }] } });
     } else {
-      valid.push({ demande: rec.result.demande as Demande & { numUnique: string }, hash: contentHash(rec.result.demande), rec });
+      valid.push({ demande: rec.result.demande as Demande & { numUnique: string }, hash: rec.hash ?? contentHash(rec.result.demande), rec });
     }
   }
 

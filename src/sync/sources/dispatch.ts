@@ -108,13 +108,14 @@ export function createDispatchSource(options: DispatchSourceOptions): PullSource
     for (let i = 0; i < items.length; i += batchSize) {
       const batch = items.slice(i, i + batchSize);
       batches.push(
-        options.parser.parse(batch).then((results) =>
-          results.map((result, j) => ({
+        options.parser.parse(batch).then((parsed) =>
+          parsed.map(({ result, hash, rawHash }, j) => ({
             result: result.ok ? result : { ok: false as const, issues: result.issues, ...(result.numUnique ? { numUnique: result.numUnique } : {}) },
+            ...(hash ? { hash } : {}),
             ...(sourceAt ? { sourceAt } : {}),
             file,
             index: batch[j]!.index,
-            rawHash: createHash('sha256').update(batch[j]!.xml).digest('hex'),
+            rawHash,
             ...(result.ok ? {} : { raw: batch[j]!.xml }),
           })),
         ),
