@@ -27,3 +27,12 @@ export {
   type WrittenFile,
 } from './files';
 export { fixtureSets, renderFixture, type FixtureSet } from './fixtures';
+export {
+  generateEvenements,
+  iterateEvenements,
+  InvalidKind,
+  IrrecevabiliteFollowUp,
+  type EvenementsOptions,
+  type GenerateEvenementsOptions,
+  type SyntheticEvenement,
+} from './events';
