@@ -158,6 +158,7 @@ export class Gateway {
     const out = new Map<string, PullSource>();
     const overlapMs = config.pull.sinceOverlapMinutes * 60_000;
     for (const system of this.options.systems.values()) {
+      if (system.reads === false) continue;
       for (const service of Object.values(SinceService)) {
         const s = createSinceSource({ system, service, overlapMs, pageSize: config.pull.pageSize, ...(this.options.now ? { now: this.options.now } : {}) });
         out.set(s.id, s);
@@ -276,7 +277,8 @@ export class Gateway {
     const add = (name: string, cron: string | null, queue: Queue, jobName: string, data: Record<string, unknown>) => {
       if (cron) out.push({ name, cron, queue, jobName, data });
     };
-    for (const system of this.options.systems.keys()) {
+    for (const [system, client] of this.options.systems) {
+      if (client.reads === false) continue;
       add(`${system}.radiees`, s.radiees, this.queues.pull, 'pull', { source: `${system}:radiees` });
       add(`${system}.dalo`, s.dalo, this.queues.pull, 'pull', { source: `${system}:dalo` });
     }
@@ -400,8 +402,12 @@ export class Gateway {
       if (timedOut) {
         // Active jobs that did not finish are handed back: their locks lapse and another worker
         // (or this one after a restart) takes them again; the ledger makes the redo harmless.
+        // `worker.close(true)` cannot do it: after a `close()` BullMQ returns the first call's promise,
+        // which waits for the jobs. So the jobs are cut off as by a crash, connections first, so that
+        // nothing they do from now on (a failure of the cut-off job, a half-step) reaches Redis.
         this.logger.warn('shutdown deadline reached: handing back active jobs', { durationMs: deadlineMs });
-        await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+        this.bullRedis.disconnect();
+        this.redis.disconnect();
       }
       await this.parser?.close();
       await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));

@@ -173,7 +173,23 @@ export class Operations {
   }
 
   async close(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+      // A clean stop is not a dead worker: without this, the last beat would go stale and turn the other
+      // processes' readiness to 503 (and raise `worker:<id>`) for minutes after every restart.
+      // Best effort, bounded: with Redis away the command would wait for it (and so would the shutdown).
+      if (this.gateway.redis.status === 'ready') {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.gateway.redis.hdel(this.gateway.keys.heartbeat('workers'), processId).catch(() => undefined),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, 1_000);
+            timer.unref();
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+    }
     if (this.runsPoll) clearInterval(this.runsPoll);
     this.heartbeat = undefined;
     this.runsPoll = undefined;

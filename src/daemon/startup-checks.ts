@@ -3,13 +3,14 @@
  * table the gateway reads (regulatory mappings, SNE element names, SNE anomaly codes), all at once, every
  * problem with its path. Nothing is half-applied: the gateway starts with all of them valid, or not at all.
  */
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { defaultElementTablePath, loadElementTable } from '../codec';
 import { checkConfig, type Config } from '../config';
 import { isGatewayError, ValidationError, type Issue } from '../errors';
 import { checkMappings, DEFAULT_MAPPINGS_DIR, type MappingTables } from '../mapping';
 import { defaultAnomalyTablePath } from '../systems/sne';
 import { loadAnomalyTable } from '../systems/sne/wire';
+import { checkSptaProfiles } from '../systems/spta';
 
 export interface StartupCheck {
   config?: Config;
@@ -37,6 +38,7 @@ export function checkStartup(options: { path: string; env?: NodeJS.ProcessEnv; m
   const all = [...issues];
   const m = checkMappings(options.mappingsDir ?? DEFAULT_MAPPINGS_DIR);
   all.push(...m.issues);
+  if (config) all.push(...checkSptaProfiles(config, options.mappingsDir ? join(options.mappingsDir, 'spta') : undefined));
   collect(display(defaultElementTablePath), () => loadElementTable(defaultElementTablePath), all);
   collect(display(defaultAnomalyTablePath), () => loadAnomalyTable(defaultAnomalyTablePath), all);
   return { ...(config ? { config } : {}), ...(m.tables ? { mappings: m.tables } : {}), issues: all, path };

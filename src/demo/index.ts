@@ -24,6 +24,7 @@ import type { Logger } from '../logging';
 import { PayloadCipher } from '../queue/crypto';
 import { startLocalSimulator, type RunningLocalSimulator } from '../simulators/local';
 import { startSneSimulator, type RunningSneSimulator } from '../simulators/sne';
+import { startSptaSimulator, type RunningSptaSimulator } from '../simulators/spta';
 import type { Run } from '../state/runs';
 
 export interface DemoOptions {
@@ -41,6 +42,8 @@ export interface DemoOptions {
 export interface RunningDemo {
   gateway: Gateway;
   sne: RunningSneSimulator;
+  /** One SPTA simulator per `spta` entry served over plain HTTP on loopback, in config order. */
+  spta: RunningSptaSimulator[];
   local: RunningLocalSimulator;
   initialRun: Run;
   operator: { name: string; password: string; token: string };
@@ -109,6 +112,13 @@ async function ensureRedis(url: string, logger: Logger): Promise<{ stop(): void 
 
 const portOf = (url: string) => Number(new URL(url).port);
 
+/** An SPTA the demo can stand in for: a web service over plain HTTP on loopback, with an explicit port. */
+function simulatedSpta(entry: Config['spta'][number]): entry is Config['spta'][number] & { url: string } {
+  if (entry.transport !== 'webservice' || !entry.url) return false;
+  const u = new URL(entry.url);
+  return u.protocol === 'http:' && u.port !== '' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
 /** The demo's own marker: its Redis prefix may be wiped at start, a production prefix never is. */
 async function claimPrefix(redis: Redis, prefix: string): Promise<void> {
   const marker = `${prefix}:demo-marker`;
@@ -170,6 +180,20 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       guichet: 'G0000',
     });
     cleanup.unshift(() => sne.close());
+    const spta: RunningSptaSimulator[] = [];
+    for (const entry of config.spta.filter(simulatedSpta)) {
+      // A smaller stock than the SNE's: the SPTA is there to show the dialect, not to load the machine.
+      const sim = await startSptaSimulator({
+        profile: entry.profile,
+        port: portOf(entry.url),
+        seed: `${seed}-spta-${entry.id}`,
+        count: Math.min(options.demandes, 1000),
+        territory: 'rennes-metropole',
+        persistPath: join(dataDir, `spta-${entry.id}.jsonl`),
+      });
+      cleanup.unshift(() => sim.close());
+      spta.push(sim);
+    }
     const local = await startLocalSimulator({
       port: portOf(config.local.url),
       token: config.local.token,
@@ -193,20 +217,22 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const initialRun = await gateway.waitForRun(runId, { timeoutMs: 3_600_000 });
     const token = config.web.tokens[0]?.token ?? '';
     print(`passerelle demo: ${written.demandes} synthetic demands at the SNE simulator (${config.sne.url})`);
+    for (const sim of spta) print(`SPTA simulator ${sim.profile.name} (${sim.stats().demandes} synthetic demands): ${sim.endpoint}`);
     print(`initial sync: ${JSON.stringify(initialRun.counts)} (${initialRun.status})`);
     print(`dashboard: ${gateway.webUrl}/queues  user: operateur  password: ${password}`);
     print(`API token (operator): ${token}`);
     print(`dead letters: ${gateway.webUrl}/dead-letters   runs: ${gateway.webUrl}/runs   readiness: ${gateway.webUrl}/readyz`);
-    started = { gateway, sne, local, initialRun, password, token };
+    started = { gateway, sne, spta, local, initialRun, password, token };
   } catch (e) {
     for (const c of cleanup) await c();
     throw e;
   }
-  const { gateway, sne, local, initialRun, password, token } = started;
+  const { gateway, sne, spta, local, initialRun, password, token } = started;
   let closed = false;
   return {
     gateway,
     sne,
+    spta,
     local,
     initialRun,
     operator: { name: 'operateur', password, token },

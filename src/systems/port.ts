@@ -48,6 +48,8 @@ export interface DemandesDepuis {
 export interface DemandSystem {
   /** `sne`, `spta:35`. */
   readonly id: string;
+  /** False when the system answers no reads (an SPTA reached by file exchange): no "since" pulls then. */
+  readonly reads?: boolean;
   /** `getDemandeLogement`: the demand, or null when the system does not know it. */
   getDemande(numUnique: string): Promise<DemandeResult | null>;
   /** `getDemandesRadieesDepuisLe`. */

@@ -45,17 +45,22 @@ export interface SneAppOptions {
    * the configured CA (the server asks for one but lets the handshake finish; see server.ts).
    */
   requireClientCert?: boolean;
+  /** Path of the service (default the SNE's `/services/DemandeLogementImplService/`); an SPTA's own. */
+  endpointPath?: string;
+  /** Namespace the `action` parameter is read in (default the SNE's service namespace). */
+  serviceNamespace?: string;
 }
 
-const ENDPOINT = SNE_ENDPOINT_PATH.replace(/\/$/, '');
-const ENDPOINT_ROUTE = /^\/services\/DemandeLogementImplService(?:\/[A-Za-z]*)?\/?$/;
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** The operation a request names in its Content-Type `action` parameter, if any. */
-export function operationOfContentType(contentType: string | undefined): SneOperation | undefined {
+export function operationOfContentType(contentType: string | undefined, serviceNamespace: string = SNE_SERVICE_NS): SneOperation | undefined {
   if (!contentType) return undefined;
   try {
     const action = parseMediaType(contentType).params.action ?? '';
-    const name = action.startsWith(SNE_SERVICE_NS) ? action.slice(SNE_SERVICE_NS.length) : '';
+    const name = action.startsWith(serviceNamespace) ? action.slice(serviceNamespace.length) : '';
     return (SNE_OPERATIONS as readonly string[]).includes(name) ? (name as SneOperation) : undefined;
   } catch {
     // A malformed Content-Type is the service handler's to refuse.
@@ -80,6 +85,10 @@ const daloBodySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).opt
 export function createSneApp(options: SneAppOptions): Express {
   const { service, store, faults } = options;
   const logger = options.logger ?? silentLogger;
+  const endpointPath = `${(options.endpointPath ?? SNE_ENDPOINT_PATH).replace(/\/+$/, '')}/`;
+  const endpoint = endpointPath.slice(0, -1);
+  const endpointRoute = new RegExp(`^${escapeRegExp(endpoint)}(?:/[A-Za-z]*)?/?$`);
+  const serviceNs = options.serviceNamespace ?? SNE_SERVICE_NS;
   const app = express();
   app.disable('x-powered-by');
 
@@ -94,9 +103,9 @@ export function createSneApp(options: SneAppOptions): Express {
   }
 
   app.use((req, _res, next) => {
-    if (req.method === 'POST' && (req.path === ENDPOINT || req.path === SNE_ENDPOINT_PATH)) {
-      const op = operationOfContentType(req.headers['content-type']);
-      if (op) req.url = `${SNE_ENDPOINT_PATH}${op}`;
+    if (req.method === 'POST' && (req.path === endpoint || req.path === endpointPath)) {
+      const op = operationOfContentType(req.headers['content-type'], serviceNs);
+      if (op) req.url = `${endpointPath}${op}`;
     }
     next();
   });
@@ -105,11 +114,11 @@ export function createSneApp(options: SneAppOptions): Express {
   app.use(adminRouter(options));
   app.use(faults.middleware());
 
-  app.post(ENDPOINT_ROUTE, express.raw({ type: () => true, limit: options.maxBodyBytes ?? 25 * 1024 * 1024 }), async (req: Request, res: Response) => {
+  app.post(endpointRoute, express.raw({ type: () => true, limit: options.maxBodyBytes ?? 25 * 1024 * 1024 }), async (req: Request, res: Response) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     send(res, await service.handle(req.headers['content-type'], body));
   });
-  app.all(ENDPOINT_ROUTE, (_req, res) => {
+  app.all(endpointRoute, (_req, res) => {
     res.status(405).set('Allow', 'POST').end();
   });
   app.use((_req, res) => {
@@ -122,12 +131,12 @@ export function createSneApp(options: SneAppOptions): Express {
       return;
     }
     if (typeof status === 'number' && status === 413) {
-      send(res, buildSneFaultResponse({ code: 'Sender', reason: 'the request is too large' }));
+      send(res, buildSneFaultResponse({ code: 'Sender', reason: 'the request is too large', serviceNamespace: serviceNs }));
       return;
     }
     logger.error('SNE simulator failure', { name: err instanceof Error ? err.name : typeof err });
     store.countFault();
-    send(res, buildSneFaultResponse({ code: 'Receiver', reason: 'Erreur technique du simulateur' }));
+    send(res, buildSneFaultResponse({ code: 'Receiver', reason: 'Erreur technique du simulateur', serviceNamespace: serviceNs }));
   };
   app.use(onError);
   return app;

@@ -12,7 +12,7 @@ import { startHttpServer } from '../common/http-server';
 import { silentLogger, type SimulatorLogger } from '../common/logger';
 import { createSneApp } from './app';
 import { DispatchWriter, type WrittenDispatchFile } from './dispatch';
-import { SneService } from './service';
+import { SneService, type SneServiceOptions } from './service';
 import { SneStore, type SneRecord, type SneStats } from './store';
 
 export interface SneSimulatorTls {
@@ -69,6 +69,14 @@ export interface SneSimulatorOptions {
   logger?: SimulatorLogger;
   /** How long `close()` lets running requests finish (default 1000 ms). */
   closeGraceMs?: number;
+  /**
+   * For an SPTA speaking the SNE protocol (the SPTA simulator builds on this one): its service path and
+   * namespace (default the SNE's), extra checks of the files written to it, and its name in logs.
+   */
+  endpointPath?: string;
+  serviceNamespace?: string;
+  checkDocument?: SneServiceOptions['checkDocument'];
+  name?: string;
 }
 
 export interface WriteDispatchFileOptions {
@@ -92,6 +100,8 @@ export interface RunningSneSimulator {
   port: number;
   store: SneStore;
   faults: FaultInjector;
+  /** What answers each request (an SPTA's file-exchange robot hands it the files it picks up). */
+  service: SneService;
   stats(): SneStats;
   /** Writes `DIS` files of the asked demands (or of the whole stock, streamed) into `dir`. */
   writeDispatchFile(options: WriteDispatchFileOptions): Promise<DispatchResult>;
@@ -166,6 +176,8 @@ export async function startSneSimulator(options: SneSimulatorOptions = {}): Prom
     ...(options.packaging ? { packaging: options.packaging } : {}),
     ...(options.payloadAsAttachment === undefined ? {} : { payloadAsAttachment: options.payloadAsAttachment }),
     ...(onChange ? { onChange } : {}),
+    ...(options.serviceNamespace === undefined ? {} : { serviceNamespace: options.serviceNamespace }),
+    ...(options.checkDocument ? { checkDocument: options.checkDocument } : {}),
   });
   const faults = new FaultInjector({ seed: options.faultSeed ?? 1, now: () => clock().getTime() });
   const dispatchDir = options.dispatchDir ?? autoDir;
@@ -178,6 +190,8 @@ export async function startSneSimulator(options: SneSimulatorOptions = {}): Prom
     clock,
     timeZone,
     logger,
+    ...(options.endpointPath === undefined ? {} : { endpointPath: options.endpointPath }),
+    ...(options.serviceNamespace === undefined ? {} : { serviceNamespace: options.serviceNamespace }),
     ...(onChange ? { onChange } : {}),
     ...(dispatchDir
       ? { dispatchAll: (b: { all?: boolean; numUniques?: string[]; form?: DispatchForm; perFile?: number }) => writeDispatchFile({ ...b, dir: dispatchDir }) }
@@ -208,7 +222,8 @@ export async function startSneSimulator(options: SneSimulatorOptions = {}): Prom
     store.close();
     throw e;
   }
-  logger.info('SNE simulator listening', { url: server.url, count: store.count });
+  const name = options.name ?? 'SNE simulator';
+  logger.info(`${name} listening`, { url: server.url, count: store.count });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -217,9 +232,9 @@ export async function startSneSimulator(options: SneSimulatorOptions = {}): Prom
       .then(() => chain)
       .then(() => {
         store.close();
-        logger.info('SNE simulator closed', { url: server.url });
+        logger.info(`${name} closed`, { url: server.url });
       });
     return closing;
   };
-  return { url: server.url, port: server.port, store, faults, stats: () => store.stats(), writeDispatchFile, close };
+  return { url: server.url, port: server.port, store, faults, service, stats: () => store.stats(), writeDispatchFile, close };
 }

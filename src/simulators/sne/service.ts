@@ -89,6 +89,13 @@ export interface SneServiceOptions {
   payloadAsAttachment?: boolean;
   /** Called after each applied change, before answering (the auto-dispatch). */
   onChange?: (record: SneRecord) => Promise<void>;
+  /** Namespace of the operation elements and actions accepted and answered (default the SNE's). */
+  serviceNamespace?: string;
+  /**
+   * Extra checks of a file sent to `getNumUnique` or `getDoublons`, on its raw tree: their anomalies
+   * refuse it (an SPTA simulator refuses SNE-format names and codes in its dialect this way).
+   */
+  checkDocument?: (root: XmlElement) => SimAnomalyItem[];
 }
 
 interface Prepared {
@@ -151,6 +158,8 @@ export class SneService {
   private readonly radiationNames: { element: string; motif: string };
   private readonly knownChildren: ReadonlySet<string>;
   private readonly answerVersion: string;
+  private readonly serviceNamespace: string | undefined;
+  private readonly checkDocument: ((root: XmlElement) => SimAnomalyItem[]) | undefined;
 
   constructor(options: SneServiceOptions) {
     this.store = options.store;
@@ -162,7 +171,9 @@ export class SneService {
     this.packaging = options.packaging ?? 'mtom';
     this.payloadAsAttachment = options.payloadAsAttachment ?? false;
     this.onChange = options.onChange;
-    this.radiationNames = { element: options.elements.elements.radiation.element, motif: options.elements.elements.radiation.motif };
+    this.radiationNames = radiationNamesOf(options.codec, options.elements);
+    this.serviceNamespace = options.serviceNamespace;
+    this.checkDocument = options.checkDocument;
     this.knownChildren = options.codec.spec.known;
     this.answerVersion = this.versions[this.versions.length - 1] ?? '02.01';
   }
@@ -171,13 +182,13 @@ export class SneService {
   async handle(contentType: string | undefined, body: Buffer): Promise<BuiltSneResponse> {
     let parsed: ParsedSneRequest;
     try {
-      parsed = parseSneRequest(contentType, body);
+      parsed = parseSneRequest(contentType, body, this.wireOptions());
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       const refused = this.certificateNameRefusal(contentType, body, e);
       if (refused) return refused;
       this.store.countFault();
-      return buildSneFaultResponse({ code: 'Sender', subcode: 'RequeteInvalide', reason: e.message });
+      return buildSneFaultResponse({ code: 'Sender', subcode: 'RequeteInvalide', reason: e.message, ...this.wireOptions() });
     }
     this.store.countRequest(parsed.operation);
     const input = parsed.input;
@@ -212,6 +223,8 @@ export class SneService {
 
   private async getDoublons(file: Buffer): Promise<BuiltSneResponse> {
     const operation = 'getDoublons';
+    const extra = this.extraChecks(file);
+    if (extra.length) return this.anomalies(operation, extra);
     let read;
     try {
       const splitter = this.codec.splitter();
@@ -366,6 +379,7 @@ export class SneService {
         blocks.push({ name: child.local, source: text.slice(child.start, child.end).replace(/>\s+</g, '><').trim() });
       }
     }
+    const foreign = this.checkDocument ? this.checkDocument(root) : [];
     const source = cut ? text.slice(0, cut.start) + text.slice(cut.end) : text;
     let parsed;
     try {
@@ -374,7 +388,7 @@ export class SneService {
       if (e instanceof CodecError) return { fault: this.unexpectedError() };
       throw e;
     }
-    const problems: SimAnomalyItem[] = [];
+    const problems: SimAnomalyItem[] = [...foreign];
     if (parsed.versionInterface === undefined || !this.versions.includes(parsed.versionInterface)) {
       problems.push({ code: SimAnomaly.version, message: `versionInterface: must be one of ${this.versions.join(', ')} [versionInterface.supported]` });
     }
@@ -408,6 +422,17 @@ export class SneService {
     return { typeFichier: typeFichier as TypeFichier, demande: result.demande, reactivation, blocks };
   }
 
+  /** `checkDocument` on a file that parses (one that does not is the codec's to refuse). */
+  private extraChecks(file: Buffer): SimAnomalyItem[] {
+    if (!this.checkDocument) return [];
+    try {
+      return this.checkDocument(parseXml(new TextDecoder('utf-8', { fatal: true }).decode(file)).root);
+    } catch {
+      // Not readable XML: the codec refuses it next, with the service's generic error.
+      return [];
+    }
+  }
+
   // ---- certificate names on the "since" services -------------------------------------------------
 
   /** A "since" request whose only fault is its certificate name is refused with an anomaly, not a fault. */
@@ -415,7 +440,7 @@ export class SneService {
     if (!e.issues.length || !e.issues.every((i) => i.rule === 'nomCertificat.format')) return undefined;
     let loose: ParsedSneRequest;
     try {
-      loose = parseSneRequest(contentType, body, { checkValues: false });
+      loose = parseSneRequest(contentType, body, { checkValues: false, ...this.wireOptions() });
     } catch {
       return undefined;
     }
@@ -480,7 +505,11 @@ export class SneService {
   }
 
   private respond(operation: SneOperation, xml: string): BuiltSneResponse {
-    return buildSneResponse({ operation, payload: xml, packaging: this.packaging, payloadAsAttachment: this.payloadAsAttachment });
+    return buildSneResponse({ operation, payload: xml, packaging: this.packaging, payloadAsAttachment: this.payloadAsAttachment, ...this.wireOptions() });
+  }
+
+  private wireOptions(): { serviceNamespace?: string } {
+    return this.serviceNamespace === undefined ? {} : { serviceNamespace: this.serviceNamespace };
   }
 
   /** The demand document carrying anomalies (and the identifiers of the demand, when known). */
@@ -499,6 +528,17 @@ export class SneService {
       '</interfaceNuu>\n';
     return this.respond(operation, xml);
   }
+}
+
+/**
+ * The names the radiation block is written under by this codec (a dialect may rename them), from its
+ * compiled skeleton; the element table's names when the skeleton does not have the block.
+ */
+function radiationNamesOf(codec: InterfaceNuuCodec, elements: ElementTable): { element: string; motif: string } {
+  const block = codec.spec.demandeLogement.find((f) => f.t === 'group' && f.key === 'radiation');
+  const motif = block?.t === 'group' ? block.fields.find((f) => f.t === 'code' && f.key === 'motif') : undefined;
+  if (block?.t === 'group' && motif?.t === 'code') return { element: block.w, motif: motif.w };
+  return { element: elements.elements.radiation.element, motif: elements.elements.radiation.motif };
 }
 
 /** The calendar day of an instant in a time zone (`YYYY-MM-DD`). */

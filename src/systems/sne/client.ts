@@ -138,8 +138,11 @@ export interface SneClientOptions {
   counter?: FileCounter;
   /** Zone of the wall-clock fields of names and dates (default `Europe/Paris`). */
   timeZone?: string;
-  /** Passed to the transport (an agent of the caller's, a response size limit). */
-  transportOptions?: Pick<SneTransportOptions, 'httpsAgent' | 'maxResponseBytes'>;
+  /**
+   * Passed to the transport: an agent of the caller's, a response size limit, and for an SPTA speaking
+   * the SNE protocol, its endpoint path and service namespace.
+   */
+  transportOptions?: Pick<SneTransportOptions, 'httpsAgent' | 'maxResponseBytes' | 'endpointPath' | 'serviceNamespace'>;
 }
 
 /** The SNE as a `DemandSystem`, with its transport (for its endpoint and certificate). */

@@ -30,9 +30,12 @@ export function isWriteOperation(operation: SneOperation): boolean {
   return operation === SneOperation.getNumUnique;
 }
 
-/** SOAP 1.2 action of an operation: the service namespace followed by the operation name. */
-export function soapAction(operation: SneOperation): string {
-  return `${SNE_SERVICE_NS}${operation}`;
+/**
+ * SOAP 1.2 action of an operation: the service namespace followed by the operation name. An SPTA that
+ * speaks the SNE protocol under its own service namespace passes it (its profile names it).
+ */
+export function soapAction(operation: SneOperation, serviceNamespace: string = SNE_SERVICE_NS): string {
+  return `${serviceNamespace}${operation}`;
 }
 
 /** A child of a body element: a text value, or a binary attachment carried by an `xop:Include`. */

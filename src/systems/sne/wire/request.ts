@@ -66,6 +66,8 @@ export interface SneMessageIds {
 export interface BuildSneRequestOptions {
   /** Override some ids (e.g. to carry a job id); the others are derived from the content. */
   ids?: Partial<SneMessageIds>;
+  /** Namespace of the operation elements and of the SOAP action (default the SNE's; an SPTA's own). */
+  serviceNamespace?: string;
 }
 
 /** A request ready to POST: the HTTP headers it needs and its exact body. */
@@ -148,10 +150,10 @@ function deriveIds(seed: string, counter: number): SneMessageIds {
   };
 }
 
-function renderEnvelope(operation: SneOperation, texts: Record<string, string | undefined>, ids: SneMessageIds): string {
+function renderEnvelope(operation: SneOperation, texts: Record<string, string | undefined>, ids: SneMessageIds, serviceNs: string): string {
   const spec = OPERATION_SPECS[operation];
   const lines = [
-    `<soap:Envelope xmlns:soap="${SOAP12_NS}" xmlns:ws="${SNE_SERVICE_NS}">`,
+    `<soap:Envelope xmlns:soap="${SOAP12_NS}" xmlns:ws="${escapeXmlAttribute(serviceNs)}">`,
     '  <soap:Header/>',
     '  <soap:Body>',
     `    <ws:${spec.element}>`,
@@ -181,6 +183,7 @@ export function buildSneRequest(input: SneRequestInput, options: BuildSneRequest
   const operation = input.operation;
   const spec = OPERATION_SPECS[operation];
   if (!spec) throw invalid([{ path: 'operation', rule: 'operation.known', message: 'unknown SNE operation' }]);
+  const serviceNs = options.serviceNamespace ?? SNE_SERVICE_NS;
   const texts: Record<string, string | undefined> = {};
   const parts: Record<string, Buffer | undefined> = {};
   for (const child of spec.children) {
@@ -208,7 +211,7 @@ export function buildSneRequest(input: SneRequestInput, options: BuildSneRequest
   );
   for (let counter = 0; counter < 16; counter++) {
     const ids: SneMessageIds = { ...deriveIds(seed, counter), ...given };
-    const envelope = Buffer.from(renderEnvelope(operation, texts, ids), 'utf8');
+    const envelope = Buffer.from(renderEnvelope(operation, texts, ids, serviceNs), 'utf8');
     const mimeParts: Array<{ headers: Array<[string, string]>; body: Buffer }> = [
       {
         headers: [
@@ -239,7 +242,7 @@ export function buildSneRequest(input: SneRequestInput, options: BuildSneRequest
       continue;
     }
     const body = buildMultipart(ids.boundary, mimeParts);
-    const action = soapAction(operation);
+    const action = soapAction(operation, serviceNs);
     const contentType =
       `multipart/related; type="application/xop+xml"; start="<${ids.root}>"; ` +
       `start-info="application/soap+xml"; boundary="${ids.boundary}"; action="${action}"`;
@@ -281,6 +284,8 @@ export interface ParseSneRequestOptions {
   maxBytes?: number;
   /** Check value formats (names, dates, numUnique) as well as the structure (default true). */
   checkValues?: boolean;
+  /** The only namespace accepted for the operation elements and the action (default the SNE's). */
+  serviceNamespace?: string;
 }
 
 class RequestProblem extends Error {
@@ -317,8 +322,9 @@ function checkAttachment(
   path: string,
   source: string,
   parts: MimePart[],
+  serviceNs: string,
 ): { include: XmlElement; part: MimePart; contentId: string } {
-  const ct = attributeValue(el, SNE_SERVICE_NS, 'contentType');
+  const ct = attributeValue(el, serviceNs, 'contentType');
   if (ct !== child.contentType) {
     problem(path, 'attachment.contentType', `${child.name} must carry contentType="${child.contentType}" in the service namespace`);
   }
@@ -352,6 +358,7 @@ function checkAttachment(
 
 function parseRequestOrThrow(contentType: string | undefined, body: Buffer, options: ParseSneRequestOptions): ParsedSneRequest {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const serviceNs = options.serviceNamespace ?? SNE_SERVICE_NS;
   if (body.length > maxBytes) problem('body', 'request.size', `the body exceeds ${maxBytes} bytes`);
   if (!contentType) problem('Content-Type', 'contentType.missing', 'the Content-Type header is missing');
   const media = parseMediaType(contentType);
@@ -400,10 +407,10 @@ function parseRequestOrThrow(contentType: string | undefined, body: Buffer, opti
   if (bodyEl.text.trim() !== '') problem('Envelope/Body', 'body.text', 'text directly inside the Body');
   const opEl = bodyEl.children[0] as XmlElement;
   const opPath = `Envelope/Body/${opEl.local}`;
-  if (opEl.ns !== SNE_SERVICE_NS) problem(opPath, 'operation.namespace', `the operation element must be in ${SNE_SERVICE_NS}`);
+  if (opEl.ns !== serviceNs) problem(opPath, 'operation.namespace', `the operation element must be in ${serviceNs}`);
   const operation = operationOfElement(opEl.local);
   if (!operation) problem(opPath, 'operation.unknown', 'the Body holds no known operation element');
-  const action = soapAction(operation);
+  const action = soapAction(operation, serviceNs);
   if (p.action !== action) problem(ctPath, 'contentType.action', `the action parameter must be "${action}" for a ${opEl.local} body`);
   if (opEl.text.trim() !== '') problem(opPath, 'children.text', `text directly inside ${opEl.local}`);
 
@@ -431,7 +438,7 @@ function parseRequestOrThrow(contentType: string | undefined, body: Buffer, opti
       texts[childSpec.name] = el.text.trim();
       return;
     }
-    const { part, contentId } = checkAttachment(el, childSpec, path, source, parts);
+    const { part, contentId } = checkAttachment(el, childSpec, path, source, parts, serviceNs);
     const slot = childSpec.name === 'certificat' ? 'certificat' : 'fichierDemande';
     attachments[slot] = { contentId, contentType: part.contentType ?? '', data: part.body };
     ids[slot] = contentId;

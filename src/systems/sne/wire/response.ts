@@ -258,6 +258,8 @@ export interface BuildSneResponseInput {
   packaging?: SnePackaging;
   /** MTOM only: put the document in its own part behind an `xop:Include` instead of inline. */
   payloadAsAttachment?: boolean;
+  /** Namespace of the answer element (default the SNE's; an SPTA's own). */
+  serviceNamespace?: string;
 }
 
 export interface BuiltSneResponse {
@@ -314,9 +316,10 @@ function packageEnvelope(env: string, packaging: SnePackaging, status: number, a
 /** A successful answer of `operation` carrying `payload` (simulator side). */
 export function buildSneResponse(input: BuildSneResponseInput): BuiltSneResponse {
   const packaging = input.packaging ?? 'mtom';
+  const ns = escapeXmlAttribute(input.serviceNamespace ?? SNE_SERVICE_NS);
   const el = `ns2:${input.operation}Response`;
-  const open = `<${el} xmlns:ns2="${SNE_SERVICE_NS}">`;
-  if (input.payload === undefined) return packageEnvelope(envelope(`<${el} xmlns:ns2="${SNE_SERVICE_NS}"/>`), packaging, 200);
+  const open = `<${el} xmlns:ns2="${ns}">`;
+  if (input.payload === undefined) return packageEnvelope(envelope(`<${el} xmlns:ns2="${ns}"/>`), packaging, 200);
   const bytes = Buffer.isBuffer(input.payload) ? input.payload : Buffer.from(input.payload, 'utf8');
   if (packaging === 'mtom' && input.payloadAsAttachment) {
     const id = responseIds(createHash('sha256').update(bytes).digest('hex')).payload;
@@ -334,12 +337,14 @@ export interface BuildSneFaultInput {
   subcode?: string;
   reason: string;
   packaging?: SnePackaging;
+  /** Namespace of the subcode (default the SNE's service namespace). */
+  serviceNamespace?: string;
 }
 
 /** A SOAP 1.2 fault answer (HTTP 400 for `Sender`, 500 otherwise, per the SOAP 1.2 HTTP binding). */
 export function buildSneFaultResponse(input: BuildSneFaultInput): BuiltSneResponse {
   const sub = input.subcode
-    ? `<soap:Subcode><soap:Value xmlns:sne="${SNE_SERVICE_NS}">sne:${escapeXmlText(input.subcode)}</soap:Value></soap:Subcode>`
+    ? `<soap:Subcode><soap:Value xmlns:sne="${escapeXmlAttribute(input.serviceNamespace ?? SNE_SERVICE_NS)}">sne:${escapeXmlText(input.subcode)}</soap:Value></soap:Subcode>`
     : '';
   const inner =
     `<soap:Fault><soap:Code><soap:Value>soap:${input.code}</soap:Value>${sub}</soap:Code>` +

@@ -42,6 +42,10 @@ export interface SneTransportOptions {
   clock?: () => number;
   /** Largest answer accepted (default 64 MiB). */
   maxResponseBytes?: number;
+  /** Path of the service under the base URL (default the SNE's); an SPTA's profile may name its own. */
+  endpointPath?: string;
+  /** Namespace of the operation elements and SOAP actions (default the SNE's); idem. */
+  serviceNamespace?: string;
 }
 
 export interface SneCallOptions {
@@ -97,7 +101,9 @@ export function createSneTransport(options: SneTransportOptions): SneTransport {
     throw configError('the SNE URL is not a valid URL');
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw configError('the SNE URL must be http(s)');
-  const endpoint = `${base.origin}${base.pathname.replace(/\/+$/, '')}${SNE_ENDPOINT_PATH}`;
+  const endpointPath = options.endpointPath ?? SNE_ENDPOINT_PATH;
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(endpointPath)) throw configError('the endpoint path must start with / and hold only URL path characters');
+  const endpoint = `${base.origin}${base.pathname.replace(/\/+$/, '')}${endpointPath}`;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const clock = options.clock ?? Date.now;
@@ -173,7 +179,14 @@ export function createSneTransport(options: SneTransportOptions): SneTransport {
     endpoint,
     clientCertificate,
     send,
-    call: (input, callOptions = {}) => send(buildSneRequest(input, callOptions.ids ? { ids: callOptions.ids } : {}), callOptions),
+    call: (input, callOptions = {}) =>
+      send(
+        buildSneRequest(input, {
+          ...(callOptions.ids ? { ids: callOptions.ids } : {}),
+          ...(options.serviceNamespace === undefined ? {} : { serviceNamespace: options.serviceNamespace }),
+        }),
+        callOptions,
+      ),
     close(): void {
       if (closed) return;
       closed = true;
