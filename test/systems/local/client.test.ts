@@ -29,8 +29,16 @@ async function caught(p: Promise<unknown>): Promise<GatewayError> {
 describe('local client', () => {
   let client: LocalClient;
 
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
+  beforeAll(() => {
+    if (!nock.isActive()) nock.activate();
+    nock.disableNetConnect();
+  });
+  // Jest may run another nock-using file in the same worker: leave nock as it was found.
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+    nock.restore();
+  });
   beforeEach(() => {
     client = createLocalClient({ baseUrl: `${BASE}/`, token: TOKEN, timeoutMs: 500, now: () => NOW, newEventId: () => 'gen-1' });
   });

@@ -43,6 +43,7 @@ describe('createSneTransport (HTTP mocked with nock)', () => {
   const clock = (): number => Date.parse('2024-05-02T10:00:00.000Z');
 
   beforeAll(() => {
+    if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
   });
@@ -53,7 +54,12 @@ describe('createSneTransport (HTTP mocked with nock)', () => {
     transport.close();
     nock.cleanAll();
   });
-  afterAll(() => nock.enableNetConnect());
+  // Jest may run another nock-using file in the same worker: leave nock as it was found.
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+    nock.restore();
+  });
 
   it('POSTs the exact request bytes to the service path and returns the demand of an MTOM answer', async () => {
     const expected = buildSneRequest(WRITE);
