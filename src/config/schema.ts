@@ -192,6 +192,12 @@ export function buildConfigSchema(rc: ResolveContext) {
       port: z.number().int().min(0).max(65_535).default(8080),
       /** Loopback by default: expose through a reverse proxy with TLS. */
       host: z.string().min(1).default('127.0.0.1'),
+      /** Behind a reverse proxy: trust its `X-Forwarded-*` headers (one hop). */
+      trustProxy: z.boolean().default(false),
+      /** Mark the session cookie `Secure` (default: when the request came over HTTPS, as the proxy tells). */
+      secureCookies: z.boolean().optional(),
+      /** Serve `/metrics` without authentication (a Prometheus on a private network). */
+      publicMetrics: z.boolean().default(false),
       users: z
         .array(
           z.strictObject({
