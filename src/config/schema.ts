@@ -266,6 +266,20 @@ export function buildConfigSchema(rc: ResolveContext) {
     })
     .prefault({});
 
+  const push = z
+    .strictObject({
+      /** Where the local tool's events go: `sne` and/or `spta:<id>` (an SPTA department talks to its SPTA). */
+      targets: z.array(z.string().regex(/^(sne|spta:[A-Za-z0-9_-]{1,32})$/, 'sne or spta:<id>')).min(1).default(['sne']),
+      /** How often the worker role reads the local tool's event feed. */
+      pollMs: positiveInt().default(1000),
+      /**
+       * After a CAL decision of non-receivability, the radiation RADIRR is due a month later: `schedule` it
+       * (the gateway sends it then) or only `flag` it for the reconciliation report.
+       */
+      radiationIrrecevabilite: z.enum(['schedule', 'flag']).default('schedule'),
+    })
+    .prefault({});
+
   const runs = z.strictObject({ keep: positiveInt().default(200) }).prefault({});
   const ledger = z.strictObject({}).prefault({});
   const logging = z
@@ -281,6 +295,7 @@ export function buildConfigSchema(rc: ResolveContext) {
       territory,
       dispatch,
       pull,
+      push,
       schedules,
       queues,
       crypto,
@@ -312,6 +327,7 @@ export type SptaConfig = Config['spta'][number];
 export type LocalConfig = Config['local'];
 export type TerritoryConfig = Config['territory'];
 export type DispatchConfig = Config['dispatch'];
+export type PushConfig = Config['push'];
 export type PullConfig = Config['pull'];
 export type SchedulesConfig = Config['schedules'];
 export type QueuesConfig = Config['queues'];
@@ -341,6 +357,15 @@ function crossChecks(value: unknown, ctx: z.core.$RefinementCtx<unknown>): void 
   }
 
   duplicatesAt(ctx, spta, ['spta'], 'id', 'id');
+  const pushCfg = value.push;
+  if (isRecord(pushCfg) && Array.isArray(pushCfg.targets)) {
+    const sptaIds = listOf(spta).map((s) => `spta:${String(s.id)}`);
+    pushCfg.targets.forEach((t, i) => {
+      if (typeof t === 'string' && t !== 'sne' && t.startsWith('spta:') && !sptaIds.includes(t)) {
+        fail(ctx, 'known-target', 'names no configured spta entry', ['push', 'targets', i]);
+      }
+    });
+  }
   if (Array.isArray(spta)) {
     spta.forEach((s, i) => {
       if (!isRecord(s)) return;

@@ -5,7 +5,7 @@
  */
 import { createInterfaceNuuCodec, loadElementTable } from '../codec';
 import type { Config } from '../config';
-import { loadMappings, type MappingTables } from '../mapping';
+import { DEFAULT_MAPPINGS_DIR, loadMappings, type MappingTables } from '../mapping';
 import { loadStartup } from './startup-checks';
 import { Demande } from '../domain';
 import { createLogger, type Logger } from '../logging';
@@ -33,7 +33,7 @@ export function assembleGateway(options: AssembleOptions): Gateway {
   const local = createLocalClient({ baseUrl: config.local.url, token: config.local.token, timeoutMs: config.local.timeoutMs });
   const systems = createSystems({ config, codec, logger });
   const mappings = options.mappings ?? loadMappings();
-  return new Gateway({ config, logger, local, systems, codec, mappings, ...(options.roles ? { roles: options.roles } : {}) });
+  return new Gateway({ config, logger, local, systems, codec, mappings, mappingsDir: DEFAULT_MAPPINGS_DIR, ...(options.roles ? { roles: options.roles } : {}) });
 }
 
 /** Loads and checks the configuration file and every table, then assembles its gateway. */

@@ -26,7 +26,11 @@ import { DeadLetterStore } from '../state/dead-letters';
 import { Ledger } from '../state/ledger';
 import { QuarantineStore } from '../state/quarantine';
 import { RunStore, type Run } from '../state/runs';
-import { createDeliverProcessor, type DeliverJobData, type LocalWriter } from '../sync/deliver';
+import { createDeliverProcessor, type DeliverJobData } from '../sync/deliver';
+import type { LocalClient } from '../systems/local';
+import { createEventIntakeRouter, createPushPipeline, fixedMappings, pushKeys, redisReplayGuard, replayerOf, watchedMappings, type MappingsSource, type PushPipeline } from '../push';
+import { createReconcileProcessor, reportListing } from '../reconcile';
+import { sptaTranslate, type SptaClient } from '../systems/spta';
 import { createFragmentParser, type FragmentParser } from '../sync/parse-pool';
 import { runPull, type PullSource } from '../sync/pull';
 import { createDispatchSource } from '../sync/sources/dispatch';
@@ -57,7 +61,7 @@ export interface GatewayOptions {
   logger: Logger;
   roles?: readonly Role[];
   /** The local tool's client (tests and the demo may pass their own). */
-  local: LocalWriter & { close?: () => void };
+  local: LocalClient;
   /** The registration systems by id (`sne`, `spta:35`). */
   systems: ReadonlyMap<string, DemandSystem>;
   codec?: InterfaceNuuCodec;
@@ -68,6 +72,8 @@ export interface GatewayOptions {
   operations?: OperationsOptions;
   /** The regulatory mapping tables (push side), validated before anything starts. */
   mappings?: MappingTables;
+  /** The folder they were loaded from, watched for corrections (replay takes them). */
+  mappingsDir?: string;
 }
 
 export class Gateway {
@@ -90,6 +96,8 @@ export class Gateway {
   readonly roles: ReadonlySet<Role>;
   readonly retry: RetryPolicy;
   readonly operations: Operations;
+  /** The push pipeline (absent when no mapping tables were given: pull-only tests). */
+  readonly push: PushPipeline | undefined;
   private readonly workers: Worker[] = [];
   private parser: FragmentParser | undefined;
   private scheduler: Scheduler | undefined;
@@ -133,7 +141,102 @@ export class Gateway {
       },
     });
     this.codec = options.codec ?? createInterfaceNuuCodec({ elements: loadElementTable() });
-    this.operations = new Operations(this, options.operations);
+    this.push = options.mappings ? this.createPush(options.mappings) : undefined;
+    this.operations = new Operations(this, { ...this.webOptions(), ...options.operations });
+  }
+
+  /** The push pipeline: one queue and worker per target, the event intake, replay. */
+  private createPush(mappings: MappingTables): PushPipeline {
+    const { config } = this.options;
+    const targets = config.push.targets;
+    const rateLimits = new Map<string, { max: number; durationMs: number }>([['sne', config.sne.rateLimit]]);
+    for (const s of config.spta) rateLimits.set(`spta:${s.id}`, s.rateLimit);
+    return createPushPipeline({
+      redis: this.redis,
+      bullConnection: this.bullRedis,
+      keys: this.keys,
+      targets,
+      systems: this.options.systems,
+      local: this.options.local,
+      tables: this.mappingsSource(mappings),
+      cipher: this.cipher,
+      circuit: this.circuit,
+      locks: this.locks,
+      deadLetters: this.deadLetters,
+      runs: this.runs,
+      cursors: this.cursors,
+      logger: this.logger,
+      retry: this.retry,
+      rateLimits,
+      concurrency: config.queues.concurrency.push,
+      pollMs: config.push.pollMs,
+      pageSize: config.local.pageSize,
+      radiationIrrecevabilite: config.push.radiationIrrecevabilite,
+      translate: (target) => {
+        const system = this.options.systems.get(target) as Partial<SptaClient> | undefined;
+        return system?.profile ? sptaTranslate(system.profile) : undefined;
+      },
+      lockDurationMs: config.queues.lockDurationMs,
+      stalledIntervalMs: config.queues.stalledIntervalMs,
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+  }
+
+  /**
+   * The tables as the push side reads them: from `mappings/` when the gateway runs on the shipped folder
+   * (a corrected table then takes effect on replay, the old ones kept if the new ones do not load), or
+   * fixed (tests).
+   */
+  private mappingsSource(initial: MappingTables): MappingsSource {
+    if (!this.options.mappingsDir) return fixedMappings(initial);
+    this.watched ??= watchedMappings({ dir: this.options.mappingsDir, logger: this.logger });
+    return this.watched;
+  }
+
+  private watched: MappingsSource | undefined;
+
+  /** What the web role serves beyond the stores: the signed event intake, replay, reports. */
+  private webOptions(): OperationsOptions {
+    const out: OperationsOptions = { ...reportListing(this.options.config) };
+    if (!this.push || !this.options.mappings) return out;
+    const push = this.push;
+    const replayer = replayerOf(this, {
+      targets: this.options.config.push.targets,
+      tables: this.mappingsSource(this.options.mappings),
+      pushQueues: new Map(push.queues),
+    });
+    out.replayDeadLetter = async (id, who) => {
+      const r = await replayer.replayDeadLetter({ id, who });
+      return { ok: r.ok, message: r.message };
+    };
+    out.publicRoutes = [
+      {
+        path: '/api/evenements',
+        router: createEventIntakeRouter({
+          hmacSecret: this.options.config.events.hmacSecret,
+          toleranceSeconds: this.options.config.events.timestampToleranceSeconds,
+          accept: (events) => push.intake.accept(events),
+          replayGuard: redisReplayGuard(this.redis, pushKeys(this.keys)),
+          logger: this.logger,
+        }),
+      },
+    ];
+    return out;
+  }
+
+  /** Every queue of this gateway (the dashboard shows them all). */
+  get allQueues(): Queue[] {
+    return [...Object.values(this.queues), ...(this.push ? [...this.push.queues.values()] : [])];
+  }
+
+  /** The local tool's client. */
+  get local(): LocalClient {
+    return this.options.local;
+  }
+
+  /** The registration systems by id. */
+  get systems(): ReadonlyMap<string, DemandSystem> {
+    return this.options.systems;
   }
 
   /** Where the web role listens, once started. */
@@ -347,6 +450,8 @@ export class Gateway {
 
   private startWorkers(): void {
     const { config } = this.options;
+    this.push?.start({ intakeLoop: true });
+    this.startMaintenance();
     const deliver = createDeliverProcessor({
       local: this.options.local,
       ledger: this.ledger,
@@ -378,7 +483,42 @@ export class Gateway {
 
   /** Workers currently running in this process (for readiness and metrics). */
   get activeWorkers(): readonly Worker[] {
-    return this.workers;
+    return [...this.workers, ...(this.push && this.roles.has(Role.worker) ? this.push.workers : [])];
+  }
+
+  /** The maintenance queue: the local events tick and the nightly reconciliation. */
+  private startMaintenance(): void {
+    const reconcile = createReconcileProcessor({
+      config: this.options.config,
+      redis: this.redis,
+      bullRedis: this.bullRedis,
+      keys: this.keys,
+      ledger: this.ledger,
+      deadLetters: this.deadLetters,
+      quarantine: this.quarantine,
+      conflicts: this.conflicts,
+      runs: this.runs,
+      codec: this.codec,
+      logger: this.logger,
+      queues: { pull: this.queues.pull, deliver: this.queues.deliver },
+      local: this.options.local,
+      systems: this.options.systems,
+      ...(this.options.mappings ? { tables: this.options.mappings } : {}),
+    });
+    this.worker<Record<string, unknown>>(
+      QueueName.maintenance,
+      1,
+      classifiedProcessor<Record<string, unknown>, unknown>(
+        async (job) => {
+          if (job.name === 'local-events') return this.push ? this.push.intake.followOnce() : { skipped: 'no push pipeline' };
+          if (job.name === 'reconcile') return reconcile(job as Parameters<typeof reconcile>[0]);
+          throw new PermanentError('MAINTENANCE_UNKNOWN_JOB', `no maintenance job named "${job.name}"`);
+        },
+        async ({ job, error }) => {
+          this.logger.error('maintenance job failed', { jobId: job.id, err: error });
+        },
+      ),
+    );
   }
 
   /** Stops the schedulers, lets active jobs finish within the deadline, then closes queues and Redis. */
@@ -409,6 +549,7 @@ export class Gateway {
         this.bullRedis.disconnect();
         this.redis.disconnect();
       }
+      await this.push?.close(Math.max(1_000, deadlineMs / 2));
       await this.parser?.close();
       await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
       this.options.local.close?.();

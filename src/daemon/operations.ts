@@ -36,7 +36,7 @@ export class Operations {
   constructor(private readonly gateway: Gateway, private readonly options: OperationsOptions = {}) {
     const g = gateway;
     this.metrics = createMetrics({
-      queues: Object.values(g.queues),
+      queues: g.allQueues,
       stores: { deadLetters: g.deadLetters, cursors: g.cursors, quarantine: g.quarantine, conflicts: g.conflicts },
       circuit: g.circuit,
       circuitTargets: g.systemIds,
@@ -157,7 +157,7 @@ export class Operations {
       trustProxy: web.trustProxy,
       publicMetrics: web.publicMetrics,
       ...(web.secureCookies === undefined ? {} : { secureCookies: web.secureCookies }),
-      queues: Object.values(g.queues),
+      queues: g.allQueues,
       stores: { runs: g.runs, deadLetters: g.deadLetters, quarantine: g.quarantine, cursors: g.cursors, conflicts: g.conflicts },
       readiness: () => this.readiness(),
       metrics: this.metrics.registry,

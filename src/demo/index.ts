@@ -26,6 +26,10 @@ import { startLocalSimulator, type RunningLocalSimulator } from '../simulators/l
 import { startSneSimulator, type RunningSneSimulator } from '../simulators/sne';
 import { startSptaSimulator, type RunningSptaSimulator } from '../simulators/spta';
 import type { Run } from '../state/runs';
+import { DEFAULT_TODAY, generateDemandes } from '../synthetic';
+import { loadMappings } from '../mapping';
+import { createLocalClient } from '../systems/local';
+import { startEventStream } from './event-stream';
 
 export interface DemoOptions {
   configPath: string;
@@ -37,6 +41,9 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
   /** Printed lines (the summary). */
   print?: (line: string) => void;
+  /** Post a stream of local events after the initial sync (default true), at this rate (default 2/s). */
+  events?: boolean;
+  eventsPerSecond?: number;
 }
 
 export interface RunningDemo {
@@ -215,6 +222,27 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await new Promise((r) => setTimeout(r, config.dispatch.stableMs + 100));
     const { runId } = await gateway.triggerPull({ source: 'dispatch', trigger: 'demo' });
     const initialRun = await gateway.waitForRun(runId, { timeoutMs: 3_600_000 });
+
+    // The local side plays too: a steady stream of realistic events (every type), pushed to the SNE.
+    if (options.events !== false) {
+      const streamClient = createLocalClient({ baseUrl: config.local.url, token: config.local.token });
+      const stream = startEventStream({
+        local: streamClient,
+        demandes: generateDemandes({ seed, count: options.demandes, territory: 'rennes-metropole' }),
+        seed,
+        mappings: loadMappings(),
+        logger,
+        ratePerSecond: options.eventsPerSecond ?? 2,
+        invalidShare: 0.02,
+        // The stock's own day: its demands are valid then.
+        start: new Date(`${DEFAULT_TODAY}T08:00:00Z`),
+        irrecevabiliteFollowUp: 'gateway',
+      });
+      cleanup.unshift(async () => {
+        await stream.stop();
+        streamClient.close();
+      });
+    }
     const token = config.web.tokens[0]?.token ?? '';
     print(`passerelle demo: ${written.demandes} synthetic demands at the SNE simulator (${config.sne.url})`);
     for (const sim of spta) print(`SPTA simulator ${sim.profile.name} (${sim.stats().demandes} synthetic demands): ${sim.endpoint}`);

@@ -14,12 +14,16 @@ export function register(program: Command): void {
       .description('run the whole gateway on loopback against simulators with synthetic demands, and its dashboard')
       .option('-n, --demandes <n>', 'synthetic demands at the SNE simulator', '2000')
       .option('--seed <seed>', 'seed of the synthetic data', 'demo')
+      .option('--events-per-second <n>', 'rate of the local events stream after the sync (0: none)', '2')
       .option('--exit-after-sync', 'exit after the initial sync, printing its counts as one JSON line'),
-  ).action(async (options: { config?: string; demandes: string; seed: string; exitAfterSync?: boolean }) => {
+  ).action(async (options: { config?: string; demandes: string; seed: string; exitAfterSync?: boolean; eventsPerSecond: string }) => {
+    const rate = Number(options.eventsPerSecond);
     const demo = await startDemo({
       configPath: configPathFrom(options),
       demandes: Number(options.demandes),
       seed: options.seed,
+      events: !options.exitAfterSync && rate > 0,
+      eventsPerSecond: rate,
       print: options.exitAfterSync ? () => undefined : out,
     });
     if (options.exitAfterSync) {
