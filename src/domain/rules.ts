@@ -34,8 +34,9 @@ export function expiryDate(d: Pick<Demande, 'dateCreationDemande' | 'dateDernier
   return addMonths(d.dateDernierRenouvellement ?? d.dateCreationDemande, 12);
 }
 
+/** Radiated: the demand carries a radiation (a reactivation removes it; on the wire it is an empty motif). */
 export function isRadiee(d: Pick<Demande, 'radiation'>): boolean {
-  return d.radiation !== undefined && d.radiation.motif !== '';
+  return d.radiation !== undefined;
 }
 
 /** Active and expiring within `withinDays` days (inclusive), not yet expired. */
