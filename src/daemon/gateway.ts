@@ -119,7 +119,6 @@ export class Gateway {
     this.queues = {
       pull: make(QueueName.pull),
       deliver: make(QueueName.deliver),
-      push: make(QueueName.push),
       maintenance: make(QueueName.maintenance),
     };
     this.cipher = new PayloadCipher(config.crypto.keys, config.crypto.activeKeyId);

@@ -2,10 +2,10 @@
  * Every Redis key the gateway writes, built from the configured prefix in one place, so that two
  * gateways (or two test files) with different prefixes never touch each other's data.
  */
+/** The gateway's own queues; the push side has one queue per target (`push.sne`, `push.spta_35`: src/push). */
 export const QueueName = {
   pull: 'pull',
   deliver: 'deliver',
-  push: 'push',
   maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];

