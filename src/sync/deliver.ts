@@ -45,6 +45,10 @@ export interface LocalWriter {
     options?: { ifMatch?: number },
   ): Promise<{ outcome: 'created' | 'updated' | 'unchanged'; version: number }>;
   getDemande(numUnique: string): Promise<{ version: number; record: unknown } | null>;
+  /** Bulk form of `putDemande`, when the local tool offers it (one result per item). */
+  putDemandes?(
+    items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch?: number }>,
+  ): Promise<Array<{ ok: true; version: number } | { ok: false; error: unknown }>>;
 }
 
 /** One record to deliver. */
@@ -84,18 +88,42 @@ export type WriteOutcome =
   | { outcome: 'delivered'; entry: LedgerEntry }
   | { outcome: 'conflict'; entry: LedgerEntry; conflict: Conflict };
 
+/** What a write attempt gave: the new version, or the error it failed with. */
+export type WriteAttempt = { version: number } | { error: unknown };
+
 /**
  * Writes one record whose pending mark is already in the ledger; returns the ledger entry to save.
  * Throws classified errors (transient, ambiguous when the write could not be confirmed, permanent).
  */
 export async function writeRecord(local: LocalWriter, d: Delivery, entry: LedgerEntry | undefined, now: () => Date, via: 'inline' | 'job'): Promise<WriteOutcome> {
-  let version: number;
+  let attempt: WriteAttempt;
   try {
-    version = (await local.putDemande(d.numUnique, d.record, entry?.version ? { ifMatch: entry.version } : {})).version;
-  } catch (e) {
+    attempt = { version: (await local.putDemande(d.numUnique, d.record, entry?.version ? { ifMatch: entry.version } : {})).version };
+  } catch (error) {
+    attempt = { error };
+  }
+  return resolveWrite(local, d, entry, now, via, attempt);
+}
+
+/**
+ * Turns a write attempt (single or from a batch) into its outcome. A conflict or a lost answer is
+ * resolved by reading the demand back: our write (this one, or an earlier one lost in a crash) or a
+ * change made on the local side.
+ */
+export async function resolveWrite(
+  local: LocalWriter,
+  d: Delivery,
+  entry: LedgerEntry | undefined,
+  now: () => Date,
+  via: 'inline' | 'job',
+  attempt: WriteAttempt,
+): Promise<WriteOutcome> {
+  let version: number;
+  if ('version' in attempt) {
+    version = attempt.version;
+  } else {
+    const e = attempt.error;
     if (!isConflict(e) && !isAmbiguous(e)) throw e;
-    // Read the demand back: it tells whether our write (this one, or an earlier one lost in a crash)
-    // is what the local tool holds, or whether someone changed it there.
     const current = await local.getDemande(d.numUnique);
     const currentHash = current ? normalisedHash(current.record) : undefined;
     if (current && currentHash === d.hash) {

@@ -10,7 +10,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Demande } from '../domain';
 import type { Warning } from '../domain/validate';
-import { toSafeError, type Issue } from '../errors';
+import { isGatewayError, toSafeError, type Issue } from '../errors';
 import type { Logger } from '../logging';
 import type { PayloadCipher } from '../queue/crypto';
 import { execOrThrow } from '../queue/redis';
@@ -20,7 +20,7 @@ import type { QuarantineStore } from '../state/quarantine';
 import type { Run, RunStore } from '../state/runs';
 import type { DemandLocks } from '../queue/locks';
 import type { Conflict, ConflictStore } from '../state/conflicts';
-import { deliverJobId, LOCAL, pendingEntry, writeRecord, type DeliverJobData, type Delivery, type LocalWriter } from './deliver';
+import { deliverJobId, LOCAL, pendingEntry, resolveWrite, writeRecord, type DeliverJobData, type Delivery, type LocalWriter, type WriteOutcome } from './deliver';
 import { mapSettled } from './concurrency';
 import { contentHash } from './hash';
 
@@ -255,7 +255,7 @@ async function deliverInline(
   try {
     const at = now().toISOString();
     await deps.ledger.setMany(LOCAL, new Map(mine.map((i) => [i.delivery.numUnique, pendingEntry(i.entry, i.delivery.hash, at)])));
-    const results = await mapSettled(mine, deps.deliveryConcurrency ?? 16, (i) => writeRecord(deps.local, i.delivery, i.entry, now, 'inline'));
+    const results = await writeAll(mine, deps, now);
     const saved = new Map<string, LedgerEntry>();
     const found: Conflict[] = [];
     const resolved: string[] = [];
@@ -283,6 +283,46 @@ async function deliverInline(
   }
   return { delivered, conflicts, retry };
 }
+
+/** Local tools known to lack the batch endpoint (asked once, then one PUT per demand). */
+const noBatch = new WeakSet<object>();
+
+/** Writes each record: in batches when the local tool has the endpoint, else one PUT each. */
+async function writeAll(
+  items: Array<{ delivery: Delivery; entry: LedgerEntry | undefined }>,
+  deps: PullDeps,
+  now: () => Date,
+): Promise<PromiseSettledResult<WriteOutcome>[]> {
+  const concurrency = deps.deliveryConcurrency ?? 16;
+  const single = (i: { delivery: Delivery; entry: LedgerEntry | undefined }) => writeRecord(deps.local, i.delivery, i.entry, now, 'inline');
+  const putDemandes = deps.local.putDemandes?.bind(deps.local);
+  if (!putDemandes || noBatch.has(deps.local)) return mapSettled(items, concurrency, single);
+  const chunks: Array<typeof items> = [];
+  for (let i = 0; i < items.length; i += BATCH_SIZE) chunks.push(items.slice(i, i + BATCH_SIZE));
+  const perChunk = await mapSettled(chunks, 2, async (chunk): Promise<PromiseSettledResult<WriteOutcome>[]> => {
+    let answers;
+    try {
+      answers = await putDemandes(chunk.map((i) => ({ numUnique: i.delivery.numUnique, record: i.delivery.record, ...(i.entry?.version ? { ifMatch: i.entry.version } : {}) })));
+    } catch (e) {
+      if (isGatewayError(e) && e.code === 'LOCAL_BATCH_UNSUPPORTED') {
+        noBatch.add(deps.local);
+        return mapSettled(chunk, concurrency, single);
+      }
+      // The whole request failed (or its answer was lost): every item goes to the queue, where the
+      // pending marks make the retry safe.
+      return chunk.map(() => ({ status: 'rejected', reason: e }));
+    }
+    const paired = chunk.map((item, k) => ({ item, answer: answers[k]! }));
+    return mapSettled(paired, concurrency, ({ item, answer }) =>
+      resolveWrite(deps.local, item.delivery, item.entry, now, 'inline', answer.ok ? { version: answer.version } : { error: answer.error }),
+    );
+  });
+  // One result per item, in the items' order, whatever happened to a chunk.
+  return perChunk.flatMap((r, c) => (r.status === 'fulfilled' ? r.value : chunks[c]!.map(() => ({ status: 'rejected' as const, reason: r.reason }))));
+}
+
+/** Records per batch request. */
+const BATCH_SIZE = 100;
 
 async function waitForRoom(queue: Queue, maxWaiting: number, sleep: (ms: number) => Promise<void>): Promise<void> {
   for (;;) {

@@ -20,6 +20,9 @@ import {
   type RecordValidator,
 } from './validation';
 
+/** Most items one batch request may carry. */
+export const BATCH_LIMIT = 1000;
+
 export interface LocalAppOptions {
   store: LocalStore;
   token: string;
@@ -119,6 +122,49 @@ export function createLocalApp(options: LocalAppOptions): Express {
     const demande = store.getDemande(numUnique);
     if (demande === null) return problem(res, 404, 'not_found', 'no demand with this numUnique');
     res.status(200).set('ETag', etag(demande.version)).json(demande);
+  });
+
+  // Bulk form of the PUT (optional for a vendor: the gateway falls back to one PUT per demand on 404).
+  // Each item is judged as its own PUT would be; the valid ones are written in one transaction.
+  app.post('/demandes/batch', (req, res) => {
+    if (!isJsonBody(req)) return problem(res, 415, 'unsupported_media_type', 'the body must be application/json');
+    const items = (req.body as { items?: unknown } | null)?.items;
+    if (!Array.isArray(items) || items.length === 0 || items.length > BATCH_LIMIT) {
+      return res.status(422).json({
+        error: 'invalid_batch',
+        message: `the body must be { items: [...] } with 1 to ${BATCH_LIMIT} items`,
+        errors: [{ path: 'items', rule: 'batch-size', message: `1 to ${BATCH_LIMIT} items` }],
+      });
+    }
+    const results: unknown[] = new Array(items.length);
+    const valid: Array<{ at: number; numUnique: string; record: unknown; ifMatch: number | '*' | undefined }> = [];
+    items.forEach((raw: unknown, at) => {
+      const item = (typeof raw === 'object' && raw !== null ? raw : {}) as { numUnique?: unknown; record?: unknown; ifMatch?: unknown };
+      const numUnique = typeof item.numUnique === 'string' ? item.numUnique : '';
+      if (!NUM_UNIQUE_PATTERN.test(numUnique)) {
+        results[at] = { status: 400, error: 'invalid_num_unique' };
+        return;
+      }
+      const ifMatch = item.ifMatch === undefined || item.ifMatch === '*' ? item.ifMatch : Number.isInteger(item.ifMatch) ? (item.ifMatch as number) : 'invalid';
+      if (ifMatch === 'invalid') {
+        results[at] = { numUnique, status: 400, error: 'invalid_if_match' };
+        return;
+      }
+      const protocol = protocolIssues(item.record, numUnique);
+      const issues = protocol.length > 0 ? protocol : validateRecord(item.record, { numUnique });
+      if (issues.length > 0) {
+        results[at] = { numUnique, status: 422, error: 'invalid_record', errors: issues };
+        return;
+      }
+      valid.push({ at, numUnique, record: item.record, ifMatch });
+    });
+    store.putDemandes(valid).forEach((r, k) => {
+      const { at, numUnique } = valid[k]!;
+      if (r.outcome === 'not_found') results[at] = { numUnique, status: 404, error: 'not_found' };
+      else if (r.outcome === 'conflict') results[at] = { numUnique, status: 409, error: 'conflict', reason: r.reason, currentVersion: r.currentVersion };
+      else results[at] = { numUnique, status: r.outcome === 'created' ? 201 : 200, version: r.version, updatedAt: r.updatedAt, outcome: r.outcome };
+    });
+    return res.status(200).json({ results });
   });
 
   app.put('/demandes/:numUnique', (req, res) => {

@@ -228,6 +228,7 @@ export class LocalStore {
   private closed = false;
   private readonly stmt;
   private readonly putTx: (numUnique: string, record: unknown, ifMatch: IfMatch) => PutResult;
+  private readonly putManyTx: (items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch: IfMatch }>) => PutResult[];
 
   constructor(options: LocalStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -287,6 +288,14 @@ export class LocalStore {
     this.putTx = db.transaction((numUnique: string, record: unknown, ifMatch: IfMatch) =>
       this.putInTransaction(numUnique, record, ifMatch),
     );
+    this.putManyTx = db.transaction((items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch: IfMatch }>) =>
+      items.map((i) => this.putInTransaction(i.numUnique, i.record, i.ifMatch)),
+    );
+  }
+
+  /** Several writes in one transaction (the batch endpoint): each with its own outcome. */
+  putDemandes(items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch: IfMatch }>): PutResult[] {
+    return this.putManyTx(items);
   }
 
   /** One demand, or null. */

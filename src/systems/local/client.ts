@@ -10,7 +10,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type GatewayError, type Issue, PermanentError, ValidationError } from '../../errors';
 import { errorForBadResponse, errorForFailure, errorForStatus, type HttpCall } from '../http-errors';
 import { LOCAL_CODE_PREFIX, LOCAL_SYSTEM, LocalConflictError, LocalErrorCode } from './errors';
@@ -63,6 +63,13 @@ export interface LocalClient {
   getDemande(numUnique: string): Promise<StoredDemande | null>;
   /** Creates (no `ifMatch`) or updates a demand; `unchanged` when the record was already that. */
   putDemande(numUnique: string, record: unknown, options?: PutOptions): Promise<Omit<PutResult, 'numUnique'>>;
+  /**
+   * Writes several demands in one request (`POST /demandes/batch`), each judged as its own PUT: one
+   * result per item, in order. Throws `LOCAL_BATCH_UNSUPPORTED` (permanent) when the tool has no such
+   * endpoint (use `putDemande`), or the classified error of the whole request (a lost answer to it is
+   * ambiguous for every item).
+   */
+  putDemandes(items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch?: number }>): Promise<BatchPutResult[]>;
   /** Every page of the export from `cursor` (the start by default) to the end. */
   exportAll(options?: { pageSize?: number; cursor?: string | null }): AsyncGenerator<DemandePage, void, undefined>;
   /** Events with seq greater than `after`. */
@@ -77,7 +84,26 @@ export interface LocalClient {
   close(): void;
 }
 
+/** One item's result of `putDemandes`. */
+export type BatchPutResult =
+  | { ok: true; outcome: 'created' | 'updated' | 'unchanged'; version: number }
+  | { ok: false; error: GatewayError };
+
+const batchResultSchema = z.object({
+  results: z.array(
+    z.object({
+      status: z.number().int(),
+      version: z.number().int().positive().optional(),
+      outcome: z.enum(['created', 'updated', 'unchanged']).optional(),
+      currentVersion: z.number().int().positive().optional(),
+      reason: z.string().optional(),
+      errors: z.array(z.object({ path: z.string(), rule: z.string(), message: z.string() })).optional(),
+    }),
+  ),
+});
+
 const ROUTE = {
+  batch: '/demandes/batch',
   demandes: '/demandes',
   demande: '/demandes/{numUnique}',
   evenements: '/evenements',
@@ -181,8 +207,34 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
     return body(call, res, demandePageSchema);
   }
 
+  async function putDemandes(items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch?: number }>): Promise<BatchPutResult[]> {
+    const call = { ...callOf('POST', ROUTE.batch), write: true };
+    const res = await send(call, ROUTE.batch, {
+      data: JSON.stringify({ items: items.map((i) => ({ numUnique: i.numUnique, record: i.record, ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) })) }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    if (res.status === 404 || res.status === 405) {
+      throw new PermanentError('LOCAL_BATCH_UNSUPPORTED', 'the local tool has no batch endpoint', { system: LOCAL_SYSTEM });
+    }
+    if (res.status !== 200) throw failure(call, res);
+    const { results } = body(call, res, batchResultSchema);
+    if (results.length !== items.length) throw errorForBadResponse(call, res.status);
+    const itemCall = callOf('PUT', ROUTE.demande);
+    const clip = (s: string): string => (s.length > MAX_ISSUE_TEXT ? `${s.slice(0, MAX_ISSUE_TEXT)}…` : s);
+    return results.map((r): BatchPutResult => {
+      if ((r.status === 200 || r.status === 201) && r.version !== undefined && r.outcome) return { ok: true, outcome: r.outcome, version: r.version };
+      if (r.status === 409) return { ok: false, error: new LocalConflictError(itemCall, r.currentVersion ?? null, r.reason ?? null) };
+      if (r.status === 422) {
+        const issues = (r.errors ?? []).slice(0, MAX_ISSUES).map((i) => ({ path: clip(i.path), rule: clip(i.rule), message: clip(i.message) }));
+        return { ok: false, error: new ValidationError(LocalErrorCode.rejected, issues, { system: LOCAL_SYSTEM, details: { method: 'PUT', route: ROUTE.demande, status: 422 } }) };
+      }
+      return { ok: false, error: errorForStatus(itemCall, r.status, undefined, now()) };
+    });
+  }
+
   return {
     listDemandes,
+    putDemandes,
 
     async getDemande(numUnique) {
       const call = callOf('GET', ROUTE.demande);
