@@ -112,7 +112,8 @@ export function monthsBetween(a: IsoDate, b: IsoDate): number {
 
 /** The radiation motif of a demand as a source shows it: `RADATT`, another motif, or none (active). */
 export function radiationOf(facts: Pick<DemandeFacts, 'radiation'> | undefined): string | undefined {
-  if (!facts || !isRadiee(facts)) return undefined;
+  // An empty motif is how the wire says "reactivated" (domain.md §4): not radiated.
+  if (!facts || !isRadiee(facts) || !facts.radiation!.motif) return undefined;
   return facts.radiation!.motif;
 }
 

@@ -120,6 +120,9 @@ export async function buildWorld(prefix: string, logger: Logger): Promise<World>
   // The first pull: every demand of the SNE, plus a file holding an invalid demand (quarantined). The
   // delivery of one demand fails until it is dead-lettered.
   local.sim.faults.add({ kind: 'error', method: 'PUT', path: `/demandes/${nu(ROLE.deadLetter)}`, status: 503 });
+  // The pull writes pages in batches: refuse those too, so every demand goes through the delivery queue,
+  // where the PUT of that one demand keeps failing.
+  local.sim.faults.add({ kind: 'error', method: 'POST', path: '/demandes/batch', status: 503 });
   await sne.writeDispatchFile({ dir: dirs.drop, all: true });
   const bad = buildInterfaceNuu(
     { versionInterface: '02.01', entete: { typeFichier: 'DIS', dateFichier: '2025-03-13T03:00:00.0+01:00' }, demandes: [demandes[ROLE.quarantined]!] },
