@@ -292,22 +292,7 @@ async function child(configPath: string, stock: string, today: string): Promise<
   try {
     await gateway.start();
     const r = await runReconciliation(
-      {
-        config,
-        redis: gateway.redis,
-        bullRedis: gateway.bullRedis,
-        keys: gateway.keys,
-        ledger: gateway.ledger,
-        deadLetters: gateway.deadLetters,
-        quarantine: gateway.quarantine,
-        conflicts: gateway.conflicts,
-        runs: gateway.runs,
-        codec: gateway.codec,
-        logger: gateway.logger,
-        queues: gateway.queues,
-        local,
-        systems,
-      },
+      gateway.reconcileDeps({ local, systems }),
       {
         stock,
         today,

@@ -20,6 +20,7 @@ import { DemandLocks } from '../queue/locks';
 import { assertNoEviction, closeRedis, createRedis, waitForRedis } from '../queue/redis';
 import { backoffStrategy, classifiedProcessor, jobDefaults, type FinalFailure, type RetryPolicy } from '../queue/retry';
 import { Scheduler, type Schedule } from '../queue/scheduler';
+import { timedOut } from '../queue/deadline';
 import { ConflictStore } from '../state/conflicts';
 import { CursorStore } from '../state/cursors';
 import { DeadLetterStore } from '../state/dead-letters';
@@ -29,7 +30,7 @@ import { RunStore, type Run } from '../state/runs';
 import { createDeliverProcessor, type DeliverJobData } from '../sync/deliver';
 import type { LocalClient } from '../systems/local';
 import { createEventIntakeRouter, createPushPipeline, fixedMappings, pushKeys, redisReplayGuard, replayerOf, watchedMappings, type MappingsSource, type PushPipeline } from '../push';
-import { createReconcileProcessor, reportListing } from '../reconcile';
+import { createReconcileProcessor, reportListing, type ReconcileServiceDeps } from '../reconcile';
 import { sptaTranslate, type SptaClient } from '../systems/spta';
 import { createFragmentParser, type FragmentParser } from '../sync/parse-pool';
 import { runPull, type PullSource } from '../sync/pull';
@@ -485,9 +486,9 @@ export class Gateway {
     return [...this.workers, ...(this.push && this.roles.has(Role.worker) ? this.push.workers : [])];
   }
 
-  /** The maintenance queue: the local events tick and the nightly reconciliation. */
-  private startMaintenance(): void {
-    const reconcile = createReconcileProcessor({
+  /** What a reconciliation reads, from this gateway's stores, clients and tables. */
+  reconcileDeps(overrides: Partial<ReconcileServiceDeps> = {}): ReconcileServiceDeps {
+    return {
       config: this.options.config,
       redis: this.redis,
       bullRedis: this.bullRedis,
@@ -503,7 +504,13 @@ export class Gateway {
       local: this.options.local,
       systems: this.options.systems,
       ...(this.options.mappings ? { tables: this.options.mappings } : {}),
-    });
+      ...overrides,
+    };
+  }
+
+  /** The maintenance queue: the local events tick and the nightly reconciliation. */
+  private startMaintenance(): void {
+    const reconcile = createReconcileProcessor(this.reconcileDeps());
     this.worker<Record<string, unknown>>(
       QueueName.maintenance,
       1,
@@ -528,17 +535,9 @@ export class Gateway {
     this.closing = (async () => {
       await this.scheduler?.stop();
       await this.operations.close();
-      const graceful = Promise.all(this.workers.map((w) => w.close()));
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), deadlineMs);
-          timer.unref();
-        }),
-      ]);
-      if (timer) clearTimeout(timer);
-      if (timedOut) {
+      // Our workers and the push side's stop together, within the one deadline.
+      const late = await timedOut(Promise.all([...this.workers.map((w) => w.close()), this.push?.close(deadlineMs)]), deadlineMs);
+      if (late) {
         // Active jobs that did not finish are handed back: their locks lapse and another worker
         // (or this one after a restart) takes them again; the ledger makes the redo harmless.
         // `worker.close(true)` cannot do it: after a `close()` BullMQ returns the first call's promise,
@@ -548,7 +547,6 @@ export class Gateway {
         this.bullRedis.disconnect();
         this.redis.disconnect();
       }
-      await this.push?.close(Math.max(1_000, deadlineMs / 2));
       await this.parser?.close();
       await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
       this.options.local.close?.();

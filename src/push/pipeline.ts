@@ -24,6 +24,7 @@ import { pushKeys, pushQueueName, type Target } from './keys';
 import type { MappingsSource } from './mappings';
 import { createPushProcessor, type PushProcessor, type PushResult, type PushTranslate } from './processor';
 import { PushState, type FollowUpMode } from './state';
+import { timedOut } from '../queue/deadline';
 
 export interface RateLimit {
   max: number;
@@ -171,20 +172,11 @@ export function createPushPipeline(options: PushPipelineOptions): PushPipeline {
     close(deadlineMs = 30_000) {
       closing ??= (async () => {
         await intake.stop();
-        const graceful = Promise.all(workers.map((w) => w.close()));
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          graceful.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), deadlineMs);
-            timer.unref();
-          }),
-        ]);
-        if (timer) clearTimeout(timer);
-        if (timedOut) {
-          // Active jobs are handed back: their locks lapse and they run again; idempotency makes it harmless.
+        if (await timedOut(Promise.all(workers.map((w) => w.close())), deadlineMs)) {
+          // Active jobs are handed back: the caller cuts the connections (a second `close(true)` would
+          // wait like the first), their locks lapse and they run again; idempotency makes it harmless.
           options.logger.warn('push shutdown deadline reached: handing back active jobs', { durationMs: deadlineMs });
-          await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+          return;
         }
         await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
       })();

@@ -197,22 +197,7 @@ export function register(program: Command): void {
         stock = await requestSimulatorStock(config, options.source, stock);
       }
       const result = await runReconciliation(
-        {
-          config,
-          redis: gateway.redis,
-          bullRedis: gateway.bullRedis,
-          keys: gateway.keys,
-          ledger: gateway.ledger,
-          deadLetters: gateway.deadLetters,
-          quarantine: gateway.quarantine,
-          conflicts: gateway.conflicts,
-          runs: gateway.runs,
-          codec: gateway.codec,
-          logger: gateway.logger,
-          queues: gateway.queues,
-          local,
-          systems,
-        },
+        gateway.reconcileDeps({ local, systems }),
         {
           system: options.source,
           ...(stock ? { stock } : {}),
