@@ -15,8 +15,8 @@ export interface Exchange {
   endedAt: number;
   status: number;
   retryAfterSeconds?: number;
-  /** What the request was about, when the proxy was given a way to tell (a demand's numéro unique). */
-  key?: string;
+  /** What the request was about, when the proxy was given a way to tell (numéros uniques). */
+  keys?: string[];
 }
 
 export interface RecordingProxy {
@@ -27,7 +27,7 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(target: string, keyOf?: (body: Buffer) => string | undefined): Promise<RecordingProxy> {
+export async function startRecordingProxy(target: string, keysOf?: (body: Buffer, path: string) => string[] | undefined): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const exchanges: Exchange[] = [];
   const spoilers: Array<(body: Buffer) => Buffer> = [];
@@ -38,8 +38,8 @@ export async function startRecordingProxy(target: string, keyOf?: (body: Buffer)
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const key = keyOf?.(body);
-      const tag = key === undefined ? {} : { key };
+      const keys = keysOf?.(body, (req.url ?? '').split('?')[0] ?? '');
+      const tag = keys === undefined ? {} : { keys };
       const up = http.request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, agent },
         (answer) => {
@@ -98,7 +98,8 @@ export async function startRecordingProxy(target: string, keyOf?: (body: Buffer)
 
 /**
  * Requests that came sooner than a `Retry-After` allowed: after an answer with `Retry-After: R` ended
- * at `t`, a request of the same scope (same path, or any path with `scope: 'target'`) that started in
+ * at `t`, a request of the same scope (same path; any path with `scope: 'target'`; a demand in common
+ * with `scope: 'key'`) that started in
  * `(t + graceMs, t + R s - graceMs)` is a violation. The grace covers requests already on their way
  * when the answer left.
  */
@@ -114,7 +115,7 @@ export function retryAfterViolations(
     const until = a.endedAt + (a.retryAfterSeconds ?? 0) * 1000 - graceMs;
     for (const e of exchanges) {
       if (scope === 'path' && e.path !== a.path) continue;
-      if (scope === 'key' && (a.key === undefined || e.key !== a.key)) continue;
+      if (scope === 'key' && !(a.keys ?? []).some((k) => e.keys?.includes(k))) continue;
       if (e.startedAt > a.endedAt + graceMs && e.startedAt < until) {
         violations.push(e);
         first ??= `${e.method} ${e.startedAt - a.endedAt} ms after a ${a.status} ${a.method} with Retry-After ${a.retryAfterSeconds ?? 0}`;

@@ -335,8 +335,6 @@ async function leakRun(o: SecurityOptions, result: SectionResult, log: (line: st
   let requests = 0;
   try {
     const all = [...world.sne.store.iterate()].map((r) => r.numUnique).sort();
-    // Dead letters: three demands the local tool keeps refusing with 500.
-    for (const nu of all.slice(0, 3)) world.local.sim.faults.add({ kind: 'error', status: 500, method: 'PUT', path: `/demandes/${nu}` });
     await world.sne.writeDispatchFile({ dir: world.dirs.drop, all: true, perFile: count });
     // Quarantine: a file whose demands carry a date that is not one (and their personal values).
     const staging = join(world.dirs.root, 'staging');
@@ -358,6 +356,46 @@ async function leakRun(o: SecurityOptions, result: SectionResult, log: (line: st
     await world.sne.writeDispatchFile({ dir: world.dirs.drop, numUniques: changed, perFile: 3 });
     const two = await world.trigger.triggerPull({ source: 'dispatch', trigger: 'chaos' });
     await waitForQuiescence(world, two.jobId, two.runId);
+    // Pushes: label events delivered to the SNE, and invalid ones (dead letters, rejected acknowledgements).
+    const events = [
+      ...all.slice(40, 45).map((nu, i) => ({ id: `sec-ok-${i}`, numUnique: nu, type: 'label', payload: { source: 'DALO', date: '2024-03-01', emetteur: `SEC-${i}` } })),
+      { id: 'sec-bad-0', numUnique: all[45] ?? '', type: 'label', payload: { source: 'DALO', date: 'pas-une-date', emetteur: 'SEC-X' } },
+      { id: 'sec-bad-1', numUnique: all[46] ?? '', type: 'label', payload: { source: `INCONNU-${CANARY}`, date: '2024-03-01' } },
+      { id: 'sec-bad-2', numUnique: all[47] ?? '', type: 'decisionCal', payload: { decision: { rang: 'douze' } } },
+    ];
+    for (const e of events) world.local.sim.store.addEvenement({ ...e, occurredAt: '2024-03-01T10:00:00.000Z' });
+    await waitUntil(
+      async () => events.every((e) => (world.local.sim.store.listAcquittements(e.id) ?? []).some((a) => a.status === 'delivered' || a.status === 'rejected')),
+      60_000,
+      'the events acknowledged',
+      250,
+    );
+    // The daemon's own signed endpoint, fed hostile bodies (well signed): it stays up, and what it had
+    // accepted before is untouched.
+    const acksBefore = JSON.stringify(events.map((e) => world.local.sim.store.listAcquittements(e.id)));
+    const hostileBodies: Array<string | Buffer> = [
+      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      JSON.stringify({ events: [{ pad: 'x'.repeat(2 * 1024 * 1024) }] }),
+      Buffer.concat([Buffer.from('{"events":[{"id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]}')]),
+      JSON.stringify({ events: Array.from({ length: 5_000 }, (_, i) => ({ id: `x${i}`, seq: 'un', numUnique: 12, type: [], occurredAt: {}, payload: CANARY })) }),
+      JSON.stringify({ events: [{ id: 'sec-ok-0', seq: 1, numUnique: all[40], type: 'label', occurredAt: '2024-03-01T10:00:00.000Z', payload: { source: 'DALO', date: '2024-03-01', emetteur: 'SEC-0' } }] }),
+      '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    ];
+    const endpointStatuses: number[] = [];
+    for (const body of hostileBodies) {
+      const ts = Math.floor(Date.now() / 1000);
+      requests++;
+      const r = await http(`${webUrl}/api/evenements`, 'POST', { 'content-type': 'application/json', 'x-passerelle-timestamp': String(ts), 'x-passerelle-signature': signEvents(SECRETS.hmac, ts, body) }, body);
+      endpointStatuses.push(r.status);
+    }
+    await sleep(1_000);
+    const stillUp = daemon.child.exitCode === null && (await fetch(`${webUrl}/healthz`).then((r) => r.ok, () => false));
+    const acksAfter = JSON.stringify(events.map((e) => world.local.sim.store.listAcquittements(e.id)));
+    result.checks.push({
+      name: "hostile bodies to the daemon's own signed event endpoint: clear 4xx (or accepted once), the daemon stays up, earlier events untouched",
+      ok: stillUp && acksAfter === acksBefore && endpointStatuses.every((st) => st < 500),
+      detail: `statuses ${endpointStatuses.join(', ')}; daemon ${stillUp ? 'up' : 'DOWN'}; earlier acknowledgements ${acksAfter === acksBefore ? 'unchanged' : 'CHANGED'}`,
+    });
     // Differences in personal fields for the reconciliation (a name changed on the local side).
     for (const nu of all.slice(30, 32)) {
       world.local.sim.store.touch(nu, (r) => {

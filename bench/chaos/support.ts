@@ -170,7 +170,7 @@ export interface WorldOptions {
   /** The local client's timeout (default 1000 ms: a demand's lock lapses 2 × this + 1 s after a crash). */
   localTimeoutMs?: number;
   /** Put a recording proxy between the daemon and the local tool / the SNE (see `proxy.ts`). */
-  proxy?: { local?: boolean; sne?: boolean; sneKeyOf?: (body: Buffer) => string | undefined };
+  proxy?: { local?: boolean; sne?: boolean; sneKeyOf?: (body: Buffer, path: string) => string[] | undefined };
   /** Extra environment the configuration's secrets are read from (give the daemon the same). */
   env?: Record<string, string>;
 }
@@ -203,7 +203,7 @@ export async function createWorld(o: WorldOptions): Promise<World> {
   const sne = await startSneSimulator({ ...(o.sne ?? {}), seed: o.seed, count: o.count });
   const local = await startTestLocal(o.localDbFile ? join(dirs.root, 'local.db') : ':memory:');
   const proxies: World['proxies'] = {};
-  if (o.proxy?.local) proxies.local = await startRecordingProxy(local.sim.url);
+  if (o.proxy?.local) proxies.local = await startRecordingProxy(local.sim.url, localKeysOf);
   if (o.proxy?.sne) proxies.sne = await startRecordingProxy(sne.url, o.proxy.sneKeyOf);
   const localUrl = proxies.local?.url ?? local.sim.url;
   const sneUrl = proxies.sne?.url ?? sne.url;
@@ -251,6 +251,13 @@ export async function createWorld(o: WorldOptions): Promise<World> {
       if (closed) return;
       closed = true;
       scanWorldEvidence({ sne, log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''), dirs }, o.name);
+      // For diagnosis: PASSERELLE_CHAOS_KEEP_LOGS=<folder> keeps every daemon log and configuration.
+      const keep = process.env.PASSERELLE_CHAOS_KEEP_LOGS;
+      if (keep && existsSync(logPath)) {
+        mkdirSync(keep, { recursive: true });
+        writeFileSync(join(keep, `${prefix}.log`), readFileSync(logPath));
+        writeFileSync(join(keep, `${prefix}.yaml`), readFileSync(configPath));
+      }
       await trigger.close(2_000).catch(() => undefined);
       await proxies.local?.close().catch(() => undefined);
       await proxies.sne?.close().catch(() => undefined);
@@ -290,6 +297,49 @@ export async function deadLetterCodes(world: World): Promise<Record<string, numb
   const out: Record<string, number> = {};
   for (const d of await world.trigger.deadLetters.search({ status: 'open' })) out[d.code] = (out[d.code] ?? 0) + 1;
   return out;
+}
+
+/**
+ * Calls `onApplied` synchronously inside the local tool's handler after each write it applies (one PUT,
+ * or each item of a batch), before the answer leaves; returns the count so far.
+ */
+export function hookLocalWrites(world: Pick<World, 'local'>, onApplied: () => void): { applied: () => number } {
+  const store = world.local.sim.store;
+  let applied = 0;
+  const one = store.putDemande.bind(store);
+  const many = store.putDemandes.bind(store);
+  const count = (outcome: string) => {
+    if (outcome === 'created' || outcome === 'updated') {
+      applied++;
+      onApplied();
+    }
+  };
+  store.putDemande = (...args: Parameters<typeof one>) => {
+    const r = one(...args);
+    count(r.outcome);
+    return r;
+  };
+  store.putDemandes = (...args: Parameters<typeof many>) => {
+    const rs = many(...args);
+    for (const r of rs) count(r.outcome);
+    return rs;
+  };
+  return { applied: () => applied };
+}
+
+/** The demands a request to the local tool is about: the one in its path, or the items of a batch. */
+export function localKeysOf(body: Buffer, path: string): string[] | undefined {
+  const one = /^\/demandes\/([^/]+)$/.exec(path);
+  if (one && one[1] !== 'batch') return [decodeURIComponent(one[1] ?? '')];
+  if (path === '/demandes/batch') {
+    try {
+      const items = (JSON.parse(body.toString('utf8')) as { items?: Array<{ numUnique?: unknown }> }).items ?? [];
+      return items.map((i) => String(i.numUnique));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** How the local tool's end state compares with the SNE stock after a full sync. */

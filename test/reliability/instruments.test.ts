@@ -33,7 +33,7 @@ describe('the Retry-After check', () => {
     startedAt,
     endedAt,
     status,
-    ...(key ? { key } : {}),
+    ...(key ? { keys: [key] } : {}),
     ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
   });
 
