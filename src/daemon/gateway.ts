@@ -11,14 +11,14 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createInterfaceNuuCodec, defaultElementTablePath, loadElementTable, type InterfaceNuuCodec } from '../codec';
 import type { Config } from '../config';
-import { ErrorClass, PermanentError } from '../errors';
+import { PermanentError } from '../errors';
 import type { Logger } from '../logging';
 import { Circuit, type CircuitState } from '../queue/circuit';
 import { PayloadCipher } from '../queue/crypto';
 import { keys as makeKeys, QueueName, type Keys } from '../queue/keys';
 import { DemandLocks } from '../queue/locks';
 import { assertNoEviction, closeRedis, createRedis, waitForRedis } from '../queue/redis';
-import { backoffStrategy, classifiedProcessor, jobDefaults, type FinalFailure, type RetryPolicy } from '../queue/retry';
+import { backoffStrategy, classifiedProcessor, jobDefaults, MAX_STALLED_COUNT, onStalledGiveUp, type FinalFailure, type RetryPolicy } from '../queue/retry';
 import { Scheduler, type Schedule } from '../queue/scheduler';
 import { timedOut } from '../queue/deadline';
 import { ConflictStore } from '../state/conflicts';
@@ -43,9 +43,6 @@ import { Operations, type OperationsOptions } from './operations';
 export const Role = { scheduler: 'scheduler', worker: 'worker', web: 'web' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ALL_ROLES: Role[] = [Role.scheduler, Role.worker, Role.web];
-
-/** Crashes a job may go through before it is given up (see `worker`). */
-const MAX_STALLED = 20;
 
 /** What a pull job carries. */
 export interface PullJobData {
@@ -426,24 +423,14 @@ export class Gateway {
       prefix: this.keys.bull,
       concurrency,
       settings: { backoffStrategy: backoffStrategy(this.retry) },
-      // A job whose worker died (kill -9) goes back to the queue once its lock lapses. Our jobs resume
-      // (pulls from their cursor) or are idempotent (deliveries, pushes), so a crash is not a reason
-      // to fail them; only a job that keeps killing its worker ends, as a dead letter.
+      // A crash is no reason to fail a job: see MAX_STALLED_COUNT.
       stalledInterval: this.options.config.queues.stalledIntervalMs,
       lockDuration: this.options.config.queues.lockDurationMs,
-      maxStalledCount: MAX_STALLED,
+      maxStalledCount: MAX_STALLED_COUNT,
     });
     // BullMQ reports connection and processing errors here; without a listener Node would crash.
     w.on('error', (e) => this.logger.warn('worker error', { queue: name, err: e }));
-    if (onFinalFailure) {
-      w.on('failed', (job, err) => {
-        if (!job || !/stalled/i.test(err.message)) return;
-        const error = new PermanentError('JOB_STALLED', `the job stalled ${MAX_STALLED} times (its worker stopped each time)`, { system: name });
-        onFinalFailure({ job: job as Job, error, errorClass: ErrorClass.permanent }).catch((e: unknown) =>
-          this.logger.error('could not record a stalled job as a dead letter', { queue: name, jobId: job.id, err: e }),
-        );
-      });
-    }
+    if (onFinalFailure) onStalledGiveUp(w, onFinalFailure, this.logger, name);
     this.workers.push(w);
     return w;
   }

@@ -12,7 +12,7 @@ import type { Circuit } from '../queue/circuit';
 import type { PayloadCipher } from '../queue/crypto';
 import type { Keys } from '../queue/keys';
 import type { DemandLocks } from '../queue/locks';
-import { backoffStrategy, jobDefaults, type RetryPolicy } from '../queue/retry';
+import { backoffStrategy, jobDefaults, MAX_STALLED_COUNT, onStalledGiveUp, type RetryPolicy } from '../queue/retry';
 import type { CursorStore } from '../state/cursors';
 import type { DeadLetterStore } from '../state/dead-letters';
 import type { RunStore } from '../state/runs';
@@ -41,7 +41,7 @@ export interface PushPipelineOptions {
   targets: readonly Target[];
   /** The registration systems by id (`sne`, `spta:35`): one per target. */
   systems: ReadonlyMap<string, DemandSystem>;
-  local: Pick<LocalClient, 'listEvenements' | 'acknowledge' | 'getDemande'>;
+  local: Pick<LocalClient, 'listEvenements' | 'acknowledge' | 'getDemande' | 'listAcquittements'>;
   tables: MappingsSource;
   cipher: PayloadCipher;
   circuit: Circuit;
@@ -161,10 +161,14 @@ export function createPushPipeline(options: PushPipelineOptions): PushPipeline {
           settings: { backoffStrategy: backoffStrategy(options.retry) },
           stalledInterval: options.stalledIntervalMs ?? 15_000,
           lockDuration: options.lockDurationMs ?? 30_000,
+          // An event whose worker died mid-send is retried (idempotency makes it harmless); one that
+          // keeps killing its worker ends as a dead letter, acknowledged, instead of silently failed.
+          maxStalledCount: MAX_STALLED_COUNT,
           ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
         });
         // BullMQ reports connection and processing errors here; without a listener Node would crash.
         w.on('error', (e) => options.logger.warn('push worker error', { target, queue: pushQueueName(target), err: e }));
+        onStalledGiveUp(w, p.onFinalFailure, options.logger, target);
         workers.push(w);
       }
       if (startOptions.intakeLoop !== false) intake.start();

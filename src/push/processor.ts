@@ -85,7 +85,7 @@ export type PushTranslate = (evenement: Evenement, tables: MappingTables, option
 export interface PushProcessorDeps {
   target: Target;
   system: DemandSystem;
-  local: Pick<LocalClient, 'getDemande' | 'acknowledge'>;
+  local: Pick<LocalClient, 'getDemande' | 'acknowledge' | 'listAcquittements'>;
   tables: MappingsSource;
   state: PushState;
   /** This target's queue: to promote the next event of a demand and to schedule follow-ups. */
@@ -238,6 +238,17 @@ export function createPushProcessor(deps: PushProcessorDeps) {
     if (await acknowledgeOrReport(d, { status: 'delivered', message, ...(code ? { code } : {}) })) await state.markAcked(target, d.eventId, entry);
   }
 
+  /**
+   * True when the local tool already holds this job's `delivered` acknowledgement from this target: a
+   * crash between sending it and recording it (`markAcked`) leaves the ledger saying "not acknowledged".
+   * The acknowledgements endpoint appends, so the contract is to read the list back before a resend.
+   */
+  async function deliveredAckSent(d: PushJobData): Promise<boolean> {
+    const acks = await deps.local.listAcquittements(ackIdOf(d));
+    // A follow-up reports on its decision event, which has its own `delivered`: told apart by the code.
+    return acks.some((a) => a.status === 'delivered' && a.target === target && (a.code === PushCode.radirrSent) === (d.followUp !== undefined));
+  }
+
   async function scheduleFollowUp(d: PushJobData, f: FollowUp): Promise<void> {
     if (await state.followUp(target, d.eventId)) return;
     const base = { target, eventId: d.eventId, numUnique: d.numUnique, motif: f.radiation.motif, sousMotif: f.radiation.sousMotif, dueDate: f.radiation.dueDate, at: now().toISOString() };
@@ -311,8 +322,8 @@ export function createPushProcessor(deps: PushProcessorDeps) {
       after: async () => {
         await promote(next);
         if (!entry.acked) {
-          const what = entry.transmitted ? `sent to ${target} as ${entry.typeFichier ?? 'a file'}` : `not transmitted to ${target}`;
-          await ackDelivered(d, entry, what);
+          if (await deliveredAckSent(d)) await state.markAcked(target, d.eventId, entry);
+          else await ackDelivered(d, entry, entry.transmitted ? `sent to ${target} as ${entry.typeFichier ?? 'a file'}` : `not transmitted to ${target}`);
         }
         await settle(d, 'delivered');
         log.info('event already acknowledged by the target: no second effect', { eventId: d.eventId, jobId: job.id });

@@ -3,8 +3,9 @@
  * the target asked for; only transient errors are retried (the processor wrapper turns the others into
  * BullMQ's UnrecoverableError).
  */
-import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { classOf, ErrorClass, isGatewayError, toSafeError, type GatewayError } from '../errors';
+import { DelayedError, UnrecoverableError, WaitingError, type Job, type Worker } from 'bullmq';
+import { classOf, ErrorClass, isGatewayError, PermanentError, toSafeError, type GatewayError } from '../errors';
+import type { Logger } from '../logging';
 
 export interface RetryPolicy {
   attempts: number;
@@ -72,4 +73,26 @@ export function classifiedProcessor<T, R>(
       throw new UnrecoverableError(`${safe.errorClass} ${safe.code}: ${safe.message}`);
     }
   };
+}
+
+/**
+ * Crashes a job may go through before it is given up. A job whose worker died (kill -9) goes back to
+ * the queue once its lock lapses; our jobs resume (pulls from their cursor) or are idempotent
+ * (deliveries, pushes), so a crash is no reason to fail them (BullMQ's default is 1).
+ */
+export const MAX_STALLED_COUNT = 20;
+
+/**
+ * A job that stalled `MAX_STALLED_COUNT` times is failed by BullMQ itself, outside the processor: route
+ * it through `onFinalFailure` (dead letter, acknowledgement) like any other final failure, so that it
+ * is never left failed with nobody told.
+ */
+export function onStalledGiveUp(worker: Worker, onFinalFailure: (failure: FinalFailure) => Promise<void>, logger: Logger, system: string): void {
+  worker.on('failed', (job, err) => {
+    if (!job || !/stalled/i.test(err.message)) return;
+    const error = new PermanentError('JOB_STALLED', `the job stalled ${MAX_STALLED_COUNT} times (its worker stopped each time)`, { system });
+    onFinalFailure({ job: job as Job, error, errorClass: ErrorClass.permanent }).catch((e: unknown) =>
+      logger.error('could not record a stalled job as a dead letter', { queue: worker.name, jobId: job.id, err: e }),
+    );
+  });
 }

@@ -15,7 +15,7 @@ import {
 
 describe('the push of local events to the SNE', () => {
   let h: Harness;
-  const demandes = activeDemandes(14, 'push-main');
+  const demandes = activeDemandes(16, 'push-main');
   const nu = (i: number) => demandes[i]!.numUnique!;
 
   beforeAll(async () => {
@@ -58,6 +58,39 @@ describe('the push of local events to the SNE', () => {
     expect((await queue.getJob(job.id!))!.returnvalue).toBe('already-delivered');
     expect(h.fake.writesOf(nu(1))).toHaveLength(1);
     expect((await ackStatuses(h, e!.id!)).filter((s) => s === 'delivered')).toHaveLength(1);
+  });
+
+  it('does not acknowledge delivered twice after a crash between sending the acknowledgement and recording it', async () => {
+    const [e] = await h.post([labelEvent(nu(14), 31)]);
+    await h.pipeline.intake.followOnce();
+    await eventually('acknowledged', async () => (await ackStatuses(h, e!.id!)).includes('delivered'));
+    await eventually('recorded as acknowledged', async () => (await h.pipeline.state.done('sne', e!.id!))?.acked === true);
+    // The crash: the acknowledgement reached the local tool, its record in the ledger did not.
+    const entry = (await h.pipeline.state.done('sne', e!.id!))!;
+    await h.redis.hset(h.pipeline.state.keys.idempotency('sne'), e!.id!, JSON.stringify({ ...entry, acked: false }));
+    const queue = h.pipeline.queues.get('sne')!;
+    const first = (await queue.getJob(pushJobId('sne', e!.id!)))!;
+    const rerun = await queue.add('event', first.data, { jobId: `${pushJobId('sne', e!.id!)}.rerun-1` });
+    await eventually('the rerun done', async () => (await rerun.getState()) === 'completed');
+    expect((await queue.getJob(rerun.id!))!.returnvalue).toBe('already-delivered');
+    expect((await ackStatuses(h, e!.id!)).filter((s) => s === 'delivered')).toHaveLength(1);
+    expect((await h.pipeline.state.done('sne', e!.id!))?.acked).toBe(true);
+    expect(h.fake.writesOf(nu(14))).toHaveLength(1);
+  });
+
+  it('acknowledges delivered after a crash between recording the send and acknowledging it', async () => {
+    const [e] = await h.post([labelEvent(nu(15), 32)]);
+    await h.pipeline.intake.followOnce();
+    await eventually('recorded as acknowledged', async () => (await h.pipeline.state.done('sne', e!.id!))?.acked === true);
+    // Here the crash came before the acknowledgement: the local tool never got it.
+    await h.local.sim.store.db.prepare('DELETE FROM acquittements WHERE evenement_id = ?').run(e!.id!);
+    const entry = (await h.pipeline.state.done('sne', e!.id!))!;
+    await h.redis.hset(h.pipeline.state.keys.idempotency('sne'), e!.id!, JSON.stringify({ ...entry, acked: false }));
+    const queue = h.pipeline.queues.get('sne')!;
+    const rerun = await queue.add('event', (await queue.getJob(pushJobId('sne', e!.id!)))!.data, { jobId: `${pushJobId('sne', e!.id!)}.rerun-1` });
+    await eventually('the rerun done', async () => (await rerun.getState()) === 'completed');
+    expect(await ackStatuses(h, e!.id!)).toEqual(['delivered']);
+    expect(h.fake.writesOf(nu(15))).toHaveLength(1);
   });
 
   it('sends nothing again when a page is taken in twice (a crash before the cursor moved)', async () => {
