@@ -83,7 +83,7 @@ describe('the push of local events to the SNE', () => {
     await h.pipeline.intake.followOnce();
     await eventually('recorded as acknowledged', async () => (await h.pipeline.state.done('sne', e!.id!))?.acked === true);
     // Here the crash came before the acknowledgement: the local tool never got it.
-    await h.local.sim.store.db.prepare('DELETE FROM acquittements WHERE evenement_id = ?').run(e!.id!);
+    h.local.sim.store.db.prepare('DELETE FROM acquittements WHERE evenement_id = ?').run(e!.id!);
     const entry = (await h.pipeline.state.done('sne', e!.id!))!;
     await h.redis.hset(h.pipeline.state.keys.idempotency('sne'), e!.id!, JSON.stringify({ ...entry, acked: false }));
     const queue = h.pipeline.queues.get('sne')!;

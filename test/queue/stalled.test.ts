@@ -15,7 +15,7 @@ describe('a job BullMQ gives up for stalling', () => {
   it('goes through the final-failure path as a permanent JOB_STALLED error, naming the limit', async () => {
     const worker = fakeWorker();
     const failures: FinalFailure[] = [];
-    onStalledGiveUp(worker, async (f) => void failures.push(f), quietLogger(), 'sne');
+    onStalledGiveUp(worker, async (f) => void failures.push(f), quietLogger().logger, 'sne');
     worker.emit('failed', job, new Error('job stalled more than allowable limit'));
     await new Promise((r) => setImmediate(r));
     expect(failures).toHaveLength(1);
@@ -29,7 +29,7 @@ describe('a job BullMQ gives up for stalling', () => {
   it('leaves other failures to the processor, which already recorded them', async () => {
     const worker = fakeWorker();
     const failures: FinalFailure[] = [];
-    onStalledGiveUp(worker, async (f) => void failures.push(f), quietLogger(), 'sne');
+    onStalledGiveUp(worker, async (f) => void failures.push(f), quietLogger().logger, 'sne');
     worker.emit('failed', job, new Error('permanent SNE_REFUSED: refused'));
     worker.emit('failed', undefined, new Error('job stalled more than allowable limit'));
     await new Promise((r) => setImmediate(r));
