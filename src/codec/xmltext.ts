@@ -122,3 +122,36 @@ const INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\u
 export function hasInvalidXmlChar(s: string): boolean {
   return MAYBE_INVALID.test(s) && INVALID.test(s);
 }
+
+// The code units that may start a character XML 1.0 forbids; a surrogate is fine when it is paired.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const FORBIDDEN_UNIT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/g;
+
+/**
+ * Offset of the first character XML 1.0 forbids in `text` from `from` (a control character other than
+ * tab, line feed and carriage return, U+FFFE, U+FFFF, a lone surrogate), or -1. One scan of a
+ * precompiled character class: documents hardly ever hold a match, so this costs a pass at memory speed.
+ * A high surrogate ending the text counts as lone.
+ */
+export function findForbiddenChar(text: string, from = 0): number {
+  FORBIDDEN_UNIT.lastIndex = from;
+  for (let m = FORBIDDEN_UNIT.exec(text); m !== null; m = FORBIDDEN_UNIT.exec(text)) {
+    const i = m.index;
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        FORBIDDEN_UNIT.lastIndex = i + 2; // a pair: one character beyond U+FFFF, allowed
+        continue;
+      }
+    }
+    FORBIDDEN_UNIT.lastIndex = 0;
+    return i;
+  }
+  return -1;
+}
+
+/** `U+0001`: how errors name a character, never quoting the text around it. */
+export function codePointName(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+}

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { Issue } from '../errors';
 import { ConfigError } from './errors';
@@ -77,7 +77,9 @@ export function checkConfigText(
     });
     return { issues };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const js = toValues(doc);
+  if ('issue' in js) return { issues: [js.issue] };
+  const raw: unknown = js.value ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     return { issues: [{ path: '', rule: 'type', message: 'the file must hold a mapping of sections (redis, sne...)' }] };
   }
@@ -94,6 +96,32 @@ export function checkConfigText(
     return { issues: toIssues(result.error.issues, overridden.sources).sort((a, b) => rank(a) - rank(b)) }; // stable
   }
   return { config: deepFreeze(result.data) as Config, issues: [] };
+}
+
+/**
+ * The document's values. The library throws while expanding aliases: past its limit on alias expansions
+ * (alias and merge-key bombs), or for an alias without an anchor before it. Its messages may name an
+ * anchor of the file, so they become issues of their own.
+ */
+function toValues(doc: Document.Parsed): { value: unknown } | { issue: Issue } {
+  try {
+    return { value: doc.toJS() };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : '';
+    if (/excessive alias count/i.test(message)) {
+      return {
+        issue: {
+          path: '',
+          rule: 'yaml-alias-limit',
+          message: 'too many alias expansions: YAML anchors reused through aliases or merge keys expand past the limit; write the values out',
+        },
+      };
+    }
+    if (/unresolved alias/i.test(message)) {
+      return { issue: { path: '', rule: 'yaml-alias', message: 'an alias (*name) refers to no anchor (&name) defined before it' } };
+    }
+    return { issue: { path: '', rule: 'yaml', message: 'the YAML document cannot be read into values' } };
+  }
 }
 
 /** Applies {@link ENV_OVERRIDES} to a copy of the parsed file; remembers which paths came from where. */

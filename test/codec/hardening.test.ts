@@ -36,6 +36,49 @@ describe('hardened parsing', () => {
     }
   });
 
+  it.each([
+    ['U+0000', '\u0000'],
+    ['U+0001', '\u0001'],
+    ['U+001B', '\u001b'],
+    ['U+000B', '\u000b'],
+    ['U+FFFE', '\uFFFE'],
+    ['U+FFFF', '\uFFFF'],
+    ['U+D800', '\uD800'],
+    ['U+DC00', '\uDC00'],
+  ])('refuses %s, a character XML 1.0 forbids, with XML_MALFORMED at its position, naming it without quoting the text', (name, char) => {
+    const e = refused(codec, withName(`SECRET${char}Zébulon`));
+    expect(e.code).toBe(CodecErrorCode.malformed);
+    expect(e.details).toMatchObject({ line: 14, column: 22 });
+    expect(e.message).toContain(`character ${name} is not allowed`);
+    expect(JSON.stringify(e.toJSON())).not.toMatch(/SECRET|Zébulon/);
+  });
+
+  it('refuses a forbidden character in an attribute value, a comment, or outside the demands as well', () => {
+    const docs: Array<[string, number, number]> = [
+      [minimal.replace('<civilite code="1"/>', '<civilite code="1\u001b"/>'), 13, 28],
+      [minimal.replace('<nom>Martin</nom>', '<!-- \u0001 --><nom>Martin</nom>'), 14, 16],
+      [minimal.replace(' versionInterface="02.01"', ' versionInterface="02.01\u0000"'), 2, 73],
+      [minimal.replace('<typeFichier>CRE', '<typeFichier>CRE\u0007'), 4, 21],
+    ];
+    for (const [xml, line, column] of docs) {
+      const e = refused(codec, xml);
+      expect(e.code).toBe(CodecErrorCode.malformed);
+      expect(e.details).toMatchObject({ line, column });
+    }
+  });
+
+  it('reports the first fault in document order, a forbidden character or another', () => {
+    const later = refused(codec, minimal.replace('<numGuichet>', '\u0002<numGuichet>').replace('</nom>', '</prenom>'));
+    expect(later.details).toMatchObject({ line: 9, reason: 'character U+0002 is not allowed in XML' });
+    const earlier = refused(codec, minimal.replace('</numGuichet>', '</numGuichets>').replace('<nom>Martin', '<nom>Martin\u0002'));
+    expect(earlier.details).toMatchObject({ line: 9, reason: 'closing tag does not match the open element' });
+  });
+
+  it('accepts tab, line feed, carriage return and every other character XML allows, beyond U+FFFF too', () => {
+    const d = codec.parse(withName('Zoë\t😀 \uE000\uFFFD\uD7FF 𐀀')).demandes[0]!;
+    expect(d.ok && d.demande.demandeur.nom).toBe('Zoë\t😀 \uE000\uFFFD\uD7FF 𐀀');
+  });
+
   it('parses ordinary text full of &amp;: no expansion limit applies to the predefined entities', () => {
     const many = 'Dupont &amp; Fils '.repeat(4);
     const demandes = generate(7, 1000).map((d) => ({ ...d, demandeur: { ...d.demandeur, nom: 'Dupont & Fils & Cie & Co' } }));

@@ -116,6 +116,56 @@ describe('streaming a dispatch file demand by demand', () => {
     expect(seen).toEqual(seen.map((_, i) => i));
   });
 
+  it('stops with XML_MALFORMED at a character XML forbids inside a demand, after the demands before it, as the whole parse does', async () => {
+    const blocks = bytes.toString('utf8').split('<demandeLogement>');
+    blocks[701] = blocks[701]!.replace(/<nom>([^<]*)<\/nom>/, '<nom>$1\u0001</nom>');
+    const bad = Buffer.from(blocks.join('<demandeLogement>'));
+    let whole: unknown;
+    try {
+      codec.parse(bad);
+    } catch (e) {
+      whole = e;
+    }
+    const seen: number[] = [];
+    let error: unknown;
+    try {
+      for await (const item of codec.stream(chunked(bad, [4093, 1, 777, 65_536]))) seen.push(item.index);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CodecError);
+    expect((error as CodecError).code).toBe(CodecErrorCode.malformed);
+    expect((error as CodecError).message).toContain('character U+0001 is not allowed in XML');
+    expect((error as CodecError).details).toEqual((whole as CodecError).details);
+    expect(seen.length).toBeGreaterThan(600);
+    expect(seen.length).toBeLessThanOrEqual(700);
+    expect(seen).toEqual(seen.map((_, i) => i));
+  });
+
+  it('keeps a surrogate pair cut between two text chunks, and refuses a lone surrogate at its position, wherever the cut', async () => {
+    const minimal = fixture('minimal.xml').toString('utf8');
+    const paired = minimal.replace('<nom>Martin</nom>', '<nom>Mar😀tin</nom>');
+    const lone = minimal.replace('<nom>Martin</nom>', '<nom>Mar\uD83Dtin</nom>');
+    const ending = `${minimal.trimEnd()}\uD83D`;
+    const outcome = async (chunks: string[]): Promise<unknown> => {
+      try {
+        const out: unknown[] = [];
+        for await (const item of codec.stream(chunks)) {
+          const r = codec.parseFragment(item.xml, item);
+          out.push(r.ok && r.demande.demandeur.nom);
+        }
+        return out;
+      } catch (e) {
+        return e instanceof CodecError ? e.details : e;
+      }
+    };
+    for (let cut = 1; cut < paired.length; cut++) {
+      expect(await outcome([paired.slice(0, cut), paired.slice(cut)])).toEqual(['Mar😀tin']);
+      expect(await outcome([lone.slice(0, cut), lone.slice(cut)])).toEqual({ line: 14, column: 19, reason: 'character U+D83D is not allowed in XML' });
+    }
+    expect(await outcome([ending])).toEqual({ line: 33, column: 16, reason: 'character U+D83D is not allowed in XML' });
+  });
+
   it('refuses bytes that are not UTF-8 and a demand longer than the limit', async () => {
     const bad = Buffer.concat([bytes.subarray(0, 5000), Buffer.from([0xc3, 0x28]), bytes.subarray(5000)]);
     await expect(collect(chunked(bad, [4096]))).rejects.toMatchObject({ code: CodecErrorCode.encoding });

@@ -63,6 +63,16 @@ describe('passerelle check-config', () => {
     expect(r.stdout).toContain(`config INVALID: ${file}`);
     expect(r.stdout).toContain('redis.url: required [required]');
   });
+
+  it('reports a YAML alias bomb as a problem and exits 2, without a stack trace', () => {
+    const names = 'abcdefghi';
+    const laughs = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...[...names.slice(1)].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${names[i]!}`).join(', ')}]`)];
+    const file = wd.write('bomb.yaml', `redis: {}\n${laughs.join('\n')}\n`);
+    const r = run(['check-config', '--config', file], {});
+    expect(r.status).toBe(2);
+    expect(r.stdout.trim().split('\n')).toEqual([`config INVALID: ${file}: 1 problem(s)`, expect.stringMatching(/too many alias expansions.* \[yaml-alias-limit\]$/)]);
+    expect(r.stderr).not.toContain('ReferenceError');
+  });
 });
 
 describe('passerelle check-config --mappings', () => {

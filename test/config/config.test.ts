@@ -138,6 +138,38 @@ describe('loading a configuration', () => {
     expect(JSON.stringify(issues)).not.toContain('s3cret-value');
   });
 
+  it('reports an alias or merge-key bomb as one issue, through check and load alike, instead of throwing', () => {
+    const names = 'abcdefghi';
+    const laughs = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...[...names.slice(1)].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${names[i]!}`).join(', ')}]`)];
+    const merges = ['x: &x { a: 1 }', ...Array.from({ length: 200 }, (_, i) => `y${i}: &y${i} { <<: [${i ? `*y${i - 1}` : '*x'}, *x] }`)];
+    for (const bomb of [laughs, merges]) {
+      const text = `${toYaml(minimalConfig())}${bomb.join('\n')}\n`;
+      const issue = { path: '', rule: 'yaml-alias-limit', message: expect.stringContaining('too many alias expansions') };
+      expect(checkConfigText(text, { env: minimalEnv(), cwd: wd.dir })).toEqual({ issues: [issue] });
+      const path = wd.write('bomb.yaml', text);
+      expect(checkConfig({ path, env: minimalEnv(), cwd: wd.dir }).issues).toEqual([issue]);
+      let thrown: unknown;
+      try {
+        loadConfig({ path, env: minimalEnv(), cwd: wd.dir });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).issues).toEqual([issue]);
+    }
+  });
+
+  it('reads anchors and aliases of an ordinary file, and reports an alias without its anchor without naming it', () => {
+    const yaml = toYaml(minimalConfig());
+    const aliased = yaml.replace('url: http://127.0.0.1:7801', 'url: &sim http://127.0.0.1:7801').replace('url: http://127.0.0.1:7803', 'url: *sim');
+    const { config, issues } = checkConfigText(aliased, { env: minimalEnv(), cwd: wd.dir });
+    expect(issues).toEqual([]);
+    expect(config?.local.url).toBe('http://127.0.0.1:7801');
+    const dangling = checkConfigText(yaml.replace('url: http://127.0.0.1:7803', 'url: *secretAnchorName'), { env: minimalEnv(), cwd: wd.dir });
+    expect(dangling).toEqual({ issues: [{ path: '', rule: 'yaml-alias', message: expect.any(String) }] });
+    expect(JSON.stringify(dangling)).not.toContain('secretAnchorName');
+  });
+
   it('reports unknown keys (typos) with their full path', () => {
     const c = minimalConfig();
     c.sne.timeoutMS = 10;
