@@ -10,6 +10,7 @@ import type { Issue } from '../errors';
 import { IsoDateTime, validateDemande } from '../domain';
 import { writeInterfaceNuu } from './build';
 import { CodecError, CodecErrorCode, malformedAt, type Position } from './errors';
+import { FragmentSyntaxError, FragmentTreeParser } from './fragment';
 import { readDemandeLogement, type ReadDemande } from './read';
 import { compileSpec, type CompiledSpec } from './spec';
 import { InterfaceNuuSplitter, type RawFragment } from './splitter';
@@ -80,7 +81,10 @@ export class InterfaceNuuCodec {
   readonly maxDocumentBytes: number;
   readonly maxFragmentLength: number;
   readonly maxDepth: number;
+  /** The header's parser (once per document). */
   private readonly parser: XMLParser;
+  /** The demands' parser: the same tree, several times faster (fragment.ts). */
+  private readonly fragments: FragmentTreeParser;
   private readonly numUniqueShape: boolean;
   private readonly namespace: { uri: string; prefix?: string };
 
@@ -108,6 +112,7 @@ export class InterfaceNuuCodec {
       ignorePiTags: true,
       maxNestedTags: this.maxDepth,
     });
+    this.fragments = new FragmentTreeParser({ items, maxDepth: this.maxDepth });
   }
 
   /** A new splitter for this codec's names and limits (`detach: false` when the document is all in memory). */
@@ -145,7 +150,7 @@ export class InterfaceNuuCodec {
     this.guardFragment(xml, place);
     let tree: XNode;
     try {
-      tree = this.parser.parse(xml) as XNode;
+      tree = this.fragments.parse(xml);
     } catch (e) {
       throw this.fragmentError(e, xml, place);
     }
@@ -290,6 +295,7 @@ export class InterfaceNuuCodec {
 
   private fragmentError(e: unknown, xml: string, place: Partial<Position>): CodecError {
     const start = { line: place.line ?? 1, column: place.column ?? 1 };
+    if (e instanceof FragmentSyntaxError) return malformedAt(positionIn(xml, Math.min(e.at, xml.length), start), e.reason);
     if (e instanceof EntityDecodeError) {
       const bad = locateBadReference(xml);
       return malformedAt(bad ? positionIn(xml, bad.at, start) : start, bad?.reason ?? 'bad entity or character reference');
