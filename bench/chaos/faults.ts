@@ -68,13 +68,6 @@ export function repeatedAlerts(received: ReadonlyArray<{ alert: string; state: s
   return repeats;
 }
 
-/** Defects these trials found, reported and not fixed yet (see docs/reliability.md). */
-export const KNOWN = {
-  parkedTimeouts:
-    'a write that timed out is parked as a LOCAL_TIMEOUT dead letter even when the read-back shows it did not land (sync/deliver.ts writeRecord rethrows the ambiguous error); a resend under If-Match would be safe',
-  runStaysFailed: 'a transient failure of a pull marks its run failed (sync/pull.ts runPull); the retried job completes but the run keeps status failed',
-} as const;
-
 /** The local tool's faults, each switched on at a fraction of the sync (on the PUT and the batch alike). */
 function localSchedule(now: () => number): Array<{ at: number; label: string; faults: () => FaultSpec[] }> {
   const WRITES = [
@@ -179,7 +172,6 @@ export async function localEpisode(o: FaultsOptions, delivery: 'inline' | 'queue
           name: `local tool faults, ${delivery} delivery: converged by itself (${fired.join(', ')})`,
           ok: settled.job === 'completed' && settled.run === 'finished' && end.missing === 0,
           detail: `job ${settled.job}, run ${settled.run}, ${end.writes}/${end.expected} written, ${end.missing} missing, of which parked as dead letters ${deadLetters}${deadLetters ? ` ${JSON.stringify(parked)}` : ''}`,
-          ...(end.missing === deadLetters && Object.keys(parked).every((c) => c === 'LOCAL_TIMEOUT') ? { knownDefect: KNOWN.parkedTimeouts } : {}),
         },
         {
           name: `local tool faults, ${delivery} delivery: nothing lost (every demand written, or parked as a dead letter with its input)`,
@@ -285,7 +277,6 @@ export async function sneEpisode(o: FaultsOptions, sink: AlertSink): Promise<Epi
           name: 'SNE faults during reads: the run says finished once its job completed',
           ok: settled.job !== 'completed' || settled.run === 'finished',
           detail: `job ${settled.job}, run ${settled.run}`,
-          knownDefect: KNOWN.runStaysFailed,
         },
         {
           name: 'SNE faults during reads: no request sooner than a Retry-After',

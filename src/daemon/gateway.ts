@@ -11,7 +11,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createInterfaceNuuCodec, defaultElementTablePath, loadElementTable, type InterfaceNuuCodec } from '../codec';
 import type { Config } from '../config';
-import { PermanentError } from '../errors';
+import { PermanentError, toSafeError } from '../errors';
 import type { Logger } from '../logging';
 import { Circuit, type CircuitState } from '../queue/circuit';
 import { PayloadCipher } from '../queue/crypto';
@@ -456,15 +456,21 @@ export class Gateway {
       classifiedProcessor(deliver.process, deliver.onFinalFailure),
       deliver.onFinalFailure,
     );
+    // A pull's run fails when its job finally fails (last attempt, an error retrying cannot help, or
+    // stalled for good), not on an attempt the queue retries: runPull leaves the run running then.
+    const pullFailed = async ({ job, error }: FinalFailure): Promise<void> => {
+      const safe = toSafeError(error);
+      const runId = Gateway.runIdOf(job as Job<PullJobData>);
+      this.logger.error('pull failed', { jobId: job.id, runId, err: error });
+      await this.runs.fail(runId, `${safe.errorClass} ${safe.code}: ${safe.message}`).catch((e: unknown) => {
+        this.logger.error('could not mark the run of a failed pull as failed', { jobId: job.id, runId, err: e });
+      });
+    };
     this.worker<PullJobData>(
       QueueName.pull,
       config.queues.concurrency.pull,
-      classifiedProcessor<PullJobData, Run>(
-        (job) => this.processPull(job),
-        async ({ job, error }) => {
-          this.logger.error('pull failed', { jobId: job.id, err: error });
-        },
-      ),
+      classifiedProcessor<PullJobData, Run>((job) => this.processPull(job), pullFailed),
+      pullFailed,
     );
   }
 

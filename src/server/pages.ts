@@ -53,7 +53,7 @@ export function runsPage(o: { principal: Principal; csrfToken: string; runs: Run
   <td>${r.id}</td><td>${r.kind}</td><td>${r.source}</td><td>${r.trigger}</td><td>${r.status}</td>
   <td>${time(r.startedAt)}</td><td>${time(r.finishedAt)}</td>
   ${counters.map((c) => html`<td class="num" data-counter="${c}">${r.counts[c]}</td>`)}
-  <td>${r.error ?? ''}</td></tr>`,
+  <td>${r.error ?? (r.failedAttempts ? `${r.failedAttempts} failed attempt(s), retried; last: ${r.lastError ?? ''}` : '')}</td></tr>`,
   );
   return layout({
     title: 'Runs · Exécutions',

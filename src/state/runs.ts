@@ -5,6 +5,10 @@
  * Intake counters move in the same MULTI as the cursor (so a replayed page is not counted twice), and
  * each delivery settles once per job id (a retried job is not counted twice). The run finishes when its
  * intake is done and every change has settled; exactly one caller sees that moment (Lua) and logs it.
+ *
+ * A pull whose attempt failed and is retried (or restarted after a crash) keeps its run: the failed
+ * attempt is noted on it, and it fails only when its job finally does. The resumed attempt reads again
+ * what no cursor covers yet: the counts of those pages are kept apart and taken back first (`resume`).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../queue/keys';
@@ -18,6 +22,7 @@ export const outcomeCounters = ['delivered', 'conflicts', 'failed'] as const;
 export type IntakeCounter = (typeof intakeCounters)[number];
 export type Outcome = (typeof outcomeCounters)[number];
 export type RunCounts = Record<IntakeCounter | Outcome, number>;
+const allCounters = [...intakeCounters, ...outcomeCounters];
 
 export interface Run {
   id: string;
@@ -31,7 +36,14 @@ export interface Run {
   counts: RunCounts;
   /** Safe error summary when the run failed (class, code, message). */
   error?: string;
+  /** Attempts of the run's job that failed (a run that finished after retries shows them). */
+  failedAttempts?: number;
+  /** The error of the last failed attempt, same form as `error`. */
+  lastError?: string;
 }
+
+/** Hash field keeping apart the counts of pages a resumed attempt reads again. */
+const reread = (counter: string) => `reread.${counter}`;
 
 // KEYS: run hash, its settled-job set. ARGV: job id ('' = only re-check the end), outcome, now.
 const SETTLE = `
@@ -49,6 +61,30 @@ if settled >= tonumber(st[3] or '0') then
 end
 return 0`;
 
+// KEYS: run hash. ARGV: the counters. Takes back the counts kept apart for pages read again; returns
+// the run's own last cursor.
+const RESUME = `
+for _, c in ipairs(ARGV) do
+  local n = redis.call('HGET', KEYS[1], 'reread.' .. c)
+  if n then
+    redis.call('HINCRBY', KEYS[1], c, -tonumber(n))
+    redis.call('HDEL', KEYS[1], 'reread.' .. c)
+  end
+end
+return redis.call('HGET', KEYS[1], 'cursor')`;
+
+// KEYS: run hash. ARGV: now, error. Only a running run fails (a finished one stays finished).
+const FAIL = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'finishedAt', ARGV[1], 'error', ARGV[2])
+return 1`;
+
+type Scripts = {
+  passerelleSettle: (...a: string[]) => Promise<number>;
+  passerelleResume: (...a: string[]) => Promise<string | null>;
+  passerelleFail: (...a: string[]) => Promise<number>;
+};
+
 export interface RunStoreOptions {
   keep?: number;
   now?: () => Date;
@@ -62,6 +98,12 @@ export class RunStore {
     this.keep = options.keep ?? 200;
     this.now = options.now ?? (() => new Date());
     redis.defineCommand('passerelleSettle', { numberOfKeys: 2, lua: SETTLE });
+    redis.defineCommand('passerelleResume', { numberOfKeys: 1, lua: RESUME });
+    redis.defineCommand('passerelleFail', { numberOfKeys: 1, lua: FAIL });
+  }
+
+  private get scripts(): Scripts {
+    return this.redis as Redis & Scripts;
   }
 
   /** Starts a run (or returns it unchanged when it exists: a resumed job keeps its run). */
@@ -96,16 +138,47 @@ export class RunStore {
   /**
    * Adds intake counts to a transaction (the caller adds its cursor move to the same MULTI), with the
    * outcomes of what the intake delivered itself.
+   *
+   * `page` (a pull's page): a page that moved no cursor will be read again by a resumed attempt, so its
+   * counts are also kept apart for {@link resume} to take back; a page that moved the cursor covers the
+   * pages before it (their counts stay), and becomes the run's own cursor.
    */
-  addIntake(tx: ChainableCommander, runId: string, counts: Partial<Record<IntakeCounter | Outcome, number>>): ChainableCommander {
-    for (const [k, v] of Object.entries(counts)) if (v) tx.hincrby(this.keys.run(runId), k, v);
+  addIntake(
+    tx: ChainableCommander,
+    runId: string,
+    counts: Partial<Record<IntakeCounter | Outcome, number>>,
+    page?: { cursor?: string },
+  ): ChainableCommander {
+    const key = this.keys.run(runId);
+    for (const [k, v] of Object.entries(counts)) {
+      if (!v) continue;
+      tx.hincrby(key, k, v);
+      if (page && page.cursor === undefined) tx.hincrby(key, reread(k), v);
+    }
+    if (page?.cursor !== undefined) tx.hdel(key, ...allCounters.map(reread)).hset(key, 'cursor', page.cursor);
     return tx;
+  }
+
+  /**
+   * Prepares a resumed attempt of a run (a retried job, or one restarted after a crash): takes back the
+   * counts of the pages it committed after its last cursor move, which the attempt reads and counts
+   * again; returns the run's own last cursor (for a pull that does not read the source's stored one).
+   */
+  async resume(runId: string): Promise<{ cursor?: string }> {
+    const cursor = await this.scripts.passerelleResume(this.keys.run(runId), ...allCounters);
+    return cursor === null ? {} : { cursor };
+  }
+
+  /** Notes a failed attempt of the run's job that will be tried again: the run keeps running. */
+  async noteFailedAttempt(runId: string, error: string): Promise<void> {
+    const key = this.keys.run(runId);
+    await execOrThrow(this.redis.multi().hincrby(key, 'failedAttempts', 1).hset(key, 'lastError', error));
   }
 
   /** Records one delivery outcome, once per job id; true when this settled the run's last change. */
   async settle(runId: string, jobId: string, outcome: Outcome): Promise<boolean> {
     const key = this.keys.run(runId);
-    const r = await (this.redis as Redis & { passerelleSettle: (...a: string[]) => Promise<number> }).passerelleSettle(
+    const r = await this.scripts.passerelleSettle(
       key,
       `${key}:settled`,
       jobId,
@@ -121,12 +194,12 @@ export class RunStore {
     return this.settle(runId, '', 'delivered');
   }
 
-  async fail(runId: string, error: string): Promise<void> {
-    await this.redis.hset(this.keys.run(runId), {
-      status: RunStatus.failed,
-      finishedAt: this.now().toISOString(),
-      error,
-    });
+  /**
+   * Ends a running run as failed, when its job finally failed (last attempt, or an error retrying
+   * cannot help); false when the run is not running (finished already, or unknown).
+   */
+  async fail(runId: string, error: string): Promise<boolean> {
+    return (await this.scripts.passerelleFail(this.keys.run(runId), this.now().toISOString(), error)) === 1;
   }
 
   async get(runId: string): Promise<Run | undefined> {
@@ -163,5 +236,7 @@ function toRun(h: Record<string, string>): Run {
     intakeDone: h.intakeDone === '1',
     counts,
     ...(h.error ? { error: h.error } : {}),
+    ...(h.failedAttempts ? { failedAttempts: Number(h.failedAttempts) } : {}),
+    ...(h.lastError ? { lastError: h.lastError } : {}),
   };
 }

@@ -12,7 +12,7 @@
  * `deliver` queue with retries, backoff and dead letters ({@link createDeliverProcessor}).
  */
 import { DelayedError, type Job } from 'bullmq';
-import { isGatewayError, toSafeError } from '../errors';
+import { isGatewayError, toSafeError, TransientError, type GatewayError } from '../errors';
 import type { Logger } from '../logging';
 import type { PayloadCipher } from '../queue/crypto';
 import type { DemandLocks } from '../queue/locks';
@@ -81,8 +81,23 @@ export function pendingEntry(entry: LedgerEntry | undefined, hash: string, at: s
   return { ...(entry ?? { hash: '', at, state: LedgerState.synced }), pendingHash: hash };
 }
 
+/** Codes of the errors delivery raises itself (the local client's are `LOCAL_*` too: src/systems/local). */
+export const DeliverErrorCode = {
+  /** A write whose answer was lost did not land (read back): sent again by the retry policy. */
+  notApplied: 'LOCAL_WRITE_NOT_APPLIED',
+} as const;
+
 const isConflict = (e: unknown) => isGatewayError(e) && e.code === 'LOCAL_CONFLICT';
-const isAmbiguous = (e: unknown) => isGatewayError(e) && e.errorClass === 'ambiguous';
+const isAmbiguous = (e: unknown): e is GatewayError => isGatewayError(e) && e.errorClass === 'ambiguous';
+
+/**
+ * True when the demand read back is as our write found it: still at the version our If-Match named,
+ * or still absent when we created it (no If-Match: create only). Then a write whose answer was lost
+ * did not land, and nobody else wrote either.
+ */
+function untouched(current: { version: number } | null, entry: LedgerEntry | undefined): boolean {
+  return entry?.version ? current?.version === entry.version : current === null;
+}
 
 export type WriteOutcome =
   | { outcome: 'delivered'; entry: LedgerEntry }
@@ -93,7 +108,8 @@ export type WriteAttempt = { version: number } | { error: unknown };
 
 /**
  * Writes one record whose pending mark is already in the ledger; returns the ledger entry to save.
- * Throws classified errors (transient, ambiguous when the write could not be confirmed, permanent).
+ * Throws classified errors: transient (to be sent again, also when a lost answer's write is read back
+ * as not landed), permanent, or the read-back's own error when the demand cannot be read back.
  */
 export async function writeRecord(local: LocalWriter, d: Delivery, entry: LedgerEntry | undefined, now: () => Date, via: 'inline' | 'job'): Promise<WriteOutcome> {
   let attempt: WriteAttempt;
@@ -107,8 +123,8 @@ export async function writeRecord(local: LocalWriter, d: Delivery, entry: Ledger
 
 /**
  * Turns a write attempt (single or from a batch) into its outcome. A conflict or a lost answer is
- * resolved by reading the demand back: our write (this one, or an earlier one lost in a crash) or a
- * change made on the local side.
+ * resolved by reading the demand back: our write (this one, or an earlier one lost in a crash), a write
+ * that did not land (sent again: {@link DeliverErrorCode.notApplied}), or a change made on the local side.
  */
 export async function resolveWrite(
   local: LocalWriter,
@@ -130,10 +146,21 @@ export async function resolveWrite(
       version = current.version;
     } else if (current && currentHash !== undefined && currentHash === entry?.pendingHash) {
       version = (await local.putDemande(d.numUnique, d.record, { ifMatch: current.version })).version;
-    } else if (isAmbiguous(e)) {
-      // The write did not land: the If-Match precondition makes a resend safe.
-      throw e;
+    } else if (isAmbiguous(e) && untouched(current, entry)) {
+      // The answer was lost and the write did not land: the demand is still as we left it. Sending it
+      // again under the same precondition is safe (it cannot overwrite a local change: 409; and should
+      // the lost write land late, an identical record is `unchanged` whatever If-Match says:
+      // docs/local-api.openapi.yaml "Idempotency"). Transient, so the retry policy bounds and spaces
+      // the resend (src/queue/retry.ts: backoff, then a dead letter after the last attempt); inline, the
+      // record goes to the deliver queue like any failed write. The pending mark stays set meanwhile.
+      throw new TransientError(DeliverErrorCode.notApplied, 'local PUT /demandes/{numUnique}: the answer was lost and the read-back shows the write did not land; to be sent again', {
+        system: LOCAL,
+        details: { lostAnswer: e.code, ...(entry?.version ? { ifMatch: entry.version } : {}) },
+        cause: e,
+      });
     } else {
+      // Changed on the local side (a 409, or after a lost answer a version we did not write, or gone):
+      // not overwritten, reported. A resend under our precondition could not apply either.
       const at = now().toISOString();
       return {
         outcome: 'conflict',

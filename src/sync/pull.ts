@@ -93,7 +93,10 @@ export interface PullDeps {
 export interface PullRequest {
   runId: string;
   trigger: string;
-  /** Read from this date instead of the stored cursor (manual `--since`); the cursor still moves. */
+  /**
+   * Read from this date instead of the stored cursor (manual `--since`); the cursor still moves, and a
+   * resumed attempt of the run goes on from the cursor it moved itself.
+   */
   since?: string;
 }
 
@@ -110,16 +113,30 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
   await deps.runs.start({ id: request.runId, kind: 'pull', source: source.id, trigger: request.trigger });
 
   try {
-    const cursor = request.since === undefined ? await deps.cursors.get(source.id) : undefined;
-    for await (const page of source.pages(cursor, request.since === undefined ? {} : { since: request.since })) {
+    // A resumed attempt (a retry, or a restart after a crash) goes on from the last cursor: the pages
+    // committed since (a "since" answer moves it with its last page only) are read again, so their
+    // counts are taken back first. A `since` pull goes on from the cursor it moved itself, if any.
+    const own = await deps.runs.resume(request.runId);
+    const from =
+      request.since === undefined
+        ? { cursor: await deps.cursors.get(source.id), options: {} }
+        : own.cursor === undefined
+          ? { cursor: undefined, options: { since: request.since } }
+          : { cursor: own.cursor, options: {} };
+    for await (const page of source.pages(from.cursor, from.options)) {
       await takeInPage(source, page, request.runId, deps);
       await page.onCommitted?.();
       await waitForRoom(deps.deliverQueue, maxWaiting, sleep);
     }
   } catch (e) {
+    // The run fails only when its job finally does (the pull worker's final-failure handler): a
+    // transient error is retried by the queue, and the run goes on; the attempt is noted on it.
+    // Noting it must not replace the error: its class decides whether the job is retried.
     const safe = toSafeError(e);
-    await deps.runs.fail(request.runId, `${safe.errorClass} ${safe.code}: ${safe.message}`);
-    log.error('pull failed', { err: e });
+    await deps.runs.noteFailedAttempt(request.runId, `${safe.errorClass} ${safe.code}: ${safe.message}`).catch((noteError: unknown) => {
+      log.warn('could not note the failed attempt on the run', { err: noteError });
+    });
+    log.warn('pull attempt failed', { err: e, errorClass: safe.errorClass });
     throw e;
   }
   const finished = await deps.runs.intakeDone(request.runId);
@@ -208,15 +225,20 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     })),
     tx,
   );
-  deps.runs.addIntake(tx, runId, {
-    fetched: page.records.length,
-    valid: valid.length,
-    quarantined: refused.length,
-    unchanged: valid.length - changed,
-    changed,
-    delivered,
-    conflicts,
-  });
+  deps.runs.addIntake(
+    tx,
+    runId,
+    {
+      fetched: page.records.length,
+      valid: valid.length,
+      quarantined: refused.length,
+      unchanged: valid.length - changed,
+      changed,
+      delivered,
+      conflicts,
+    },
+    page.cursor === undefined ? {} : { cursor: page.cursor },
+  );
   // What the source holds, per demand: the reconciliation compares against it.
   if (valid.length) {
     const at = new Date().toISOString();

@@ -40,6 +40,34 @@ describe('the run accounting', () => {
     expect(run?.counts).toMatchObject({ fetched: 3, valid: 3, changed: 2, unchanged: 1, delivered: 1, conflicts: 1, failed: 0 });
   });
 
+  it('notes a failed attempt without ending the run, and fails only a running run (a finished one stays finished, an unknown one is not created)', async () => {
+    const runs = new RunStore(t.redis, t.keys);
+    await runs.start({ id: 'r2', kind: 'pull', source: 'sne:radiees', trigger: 'manual' });
+    await runs.noteFailedAttempt('r2', 'transient SNE_UNAVAILABLE: unavailable');
+    expect(await runs.get('r2')).toMatchObject({ status: 'running', failedAttempts: 1, lastError: 'transient SNE_UNAVAILABLE: unavailable' });
+    expect(await runs.intakeDone('r2')).toBe(true);
+    expect(await runs.fail('r2', 'permanent INTERNAL: too late')).toBe(false);
+    expect(await runs.get('r2')).toMatchObject({ status: 'finished', failedAttempts: 1 });
+    expect(await runs.fail('r-unknown', 'permanent INTERNAL: no such run')).toBe(false);
+    expect(await runs.get('r-unknown')).toBeUndefined();
+    await runs.start({ id: 'r3', kind: 'pull', source: 'sne:radiees', trigger: 'manual' });
+    expect(await runs.fail('r3', 'transient SNE_UNAVAILABLE: unavailable')).toBe(true);
+    expect(await runs.get('r3')).toMatchObject({ status: 'failed', error: 'transient SNE_UNAVAILABLE: unavailable' });
+  });
+
+  it('takes back, for a resumed attempt, the counts of the pages committed since the last cursor move, and gives the run\'s own cursor', async () => {
+    const runs = new RunStore(t.redis, t.keys);
+    await runs.start({ id: 'r4', kind: 'pull', source: 'dispatch', trigger: 'manual' });
+    await runs.addIntake(t.redis.multi(), 'r4', { fetched: 5, valid: 5, changed: 5, delivered: 2 }, { cursor: 'c1' }).exec();
+    await runs.addIntake(t.redis.multi(), 'r4', { fetched: 5, valid: 4, quarantined: 1, changed: 4 }, {}).exec();
+    expect((await runs.get('r4'))?.counts).toMatchObject({ fetched: 10, valid: 9, changed: 9, delivered: 2 });
+    expect(await runs.resume('r4')).toEqual({ cursor: 'c1' });
+    expect((await runs.get('r4'))?.counts).toMatchObject({ fetched: 5, valid: 5, quarantined: 0, changed: 5, delivered: 2 });
+    // Taken back once: a second resume finds nothing more to take back.
+    await runs.resume('r4');
+    expect((await runs.get('r4'))?.counts).toMatchObject({ fetched: 5, changed: 5 });
+  });
+
   it('keeps the last N runs only, newest first', async () => {
     const runs = new RunStore(t.redis, { ...t.keys, runs: `${t.prefix}:runs-keep`, run: (id: string) => `${t.prefix}:run-keep:${id}` }, { keep: 3 });
     for (let i = 0; i < 5; i++) await runs.start({ id: `k${i}`, kind: 'pull', source: 's', trigger: 'manual' });

@@ -23,8 +23,8 @@ export function sourcesFor(source: string, known: readonly string[]): string[] {
 export function printRuns(runs: Run[]): void {
   out(
     table(
-      runs.map((r) => ({ run: r.id, source: r.source, status: r.status, started: r.startedAt, ...r.counts })),
-      ['run', 'source', 'status', 'started', 'fetched', 'valid', 'quarantined', 'unchanged', 'changed', 'delivered', 'conflicts', 'failed'],
+      runs.map((r) => ({ run: r.id, source: r.source, status: r.status, started: r.startedAt, ...r.counts, failedAttempts: r.failedAttempts })),
+      ['run', 'source', 'status', 'started', 'fetched', 'valid', 'quarantined', 'unchanged', 'changed', 'delivered', 'conflicts', 'failed', 'failedAttempts'],
     ),
   );
 }
