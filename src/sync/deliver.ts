@@ -47,7 +47,7 @@ export interface LocalWriter {
   getDemande(numUnique: string): Promise<{ version: number; record: unknown } | null>;
   /** Bulk form of `putDemande`, when the local tool offers it (one result per item). */
   putDemandes?(
-    items: ReadonlyArray<{ numUnique: string; record: unknown; ifMatch?: number }>,
+    items: ReadonlyArray<{ numUnique: string; record: unknown; recordJson?: string; ifMatch?: number }>,
   ): Promise<Array<{ ok: true; version: number } | { ok: false; error: unknown }>>;
 }
 
@@ -59,6 +59,8 @@ export interface Delivery {
   hash: string;
   sourceAt?: string;
   record: unknown;
+  /** `record` as JSON, when the parser wrote it already (inline batches send it as is; never in a job). */
+  recordJson?: string;
 }
 
 export type DeliverResult = 'delivered' | 'already-there' | 'superseded' | 'conflict';

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { Demande } from '../domain';
 
-/** sha256 hex of a record already parsed by the canonical schema. */
-export function contentHash(demande: Demande): string {
-  return createHash('sha256').update(JSON.stringify(demande)).digest('hex');
+/** sha256 hex of a record already parsed by the canonical schema (or of its `JSON.stringify` text). */
+export function contentHash(demande: Demande | string): string {
+  return createHash('sha256').update(typeof demande === 'string' ? demande : JSON.stringify(demande)).digest('hex');
 }
 
 /** Hash of any record, normalised by the canonical schema first; undefined when it is not a valid demand. */

@@ -19,17 +19,44 @@ export interface ParsedFragment {
   result: DemandeResult;
   /** sha256 of the canonical demand, when valid. */
   hash?: string;
+  /** The canonical demand as JSON, when valid: the text `hash` is of, and what the local tool is sent. */
+  json?: string;
+  /** The valid demand's numéro unique (read without parsing the JSON back). */
+  numUnique?: string;
   /** sha256 of the fragment as received. */
   rawHash: string;
 }
 
 export function parsedFragment(codec: InterfaceNuuCodec, item: StreamItem): ParsedFragment {
   const result = codec.parseFragment(item.xml, item);
+  const json = result.ok ? JSON.stringify(result.demande) : undefined;
   return {
     result,
-    ...(result.ok ? { hash: contentHash(result.demande) } : {}),
+    ...(json === undefined ? {} : { json, hash: contentHash(json) }),
+    ...(result.ok && result.demande.numUnique ? { numUnique: result.demande.numUnique } : {}),
     rawHash: createHash('sha256').update(item.xml).digest('hex'),
   };
+}
+
+/**
+ * What a parsing thread posts back: a valid demand crosses as its JSON text only (a string is copied
+ * at memory speed, an object graph is cloned node by node, on both sides).
+ */
+export function forTransfer(p: ParsedFragment): ParsedFragment {
+  return p.result.ok && p.json !== undefined ? { ...p, result: { ...p.result, demande: undefined as never } } : p;
+}
+
+/** The inverse of `forTransfer`: the demand is parsed back from its JSON when something reads it. */
+export function fromTransfer(p: ParsedFragment): ParsedFragment {
+  const { result, json } = p;
+  if (!result.ok || result.demande !== undefined || json === undefined) return p;
+  let demande: unknown;
+  Object.defineProperty(result, 'demande', {
+    enumerable: true,
+    configurable: true,
+    get: () => (demande ??= JSON.parse(json)),
+  });
+  return p;
 }
 
 export interface FragmentParser {
@@ -50,5 +77,5 @@ export function createFragmentParser(options: { threads: number; codec: Interfac
     size: options.threads,
     workerData: options.workerData,
   });
-  return { parse: (items) => pool.run(items), close: () => pool.close() };
+  return { parse: async (items) => (await pool.run(items)).map(fromTransfer), close: () => pool.close() };
 }

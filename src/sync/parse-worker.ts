@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createInterfaceNuuCodec, loadElementTable, type StreamItem } from '../codec';
-import { parsedFragment, type ParseWorkerData, type ParsedFragment } from './parse-pool';
+import { forTransfer, parsedFragment, type ParseWorkerData, type ParsedFragment } from './parse-pool';
 
 const data = workerData as ParseWorkerData;
 const codec = createInterfaceNuuCodec({
@@ -16,7 +16,7 @@ const codec = createInterfaceNuuCodec({
 parentPort?.on('message', (msg: { id: number; input: StreamItem[] }) => {
   try {
     // Hashing here too: it is CPU work the main thread then does not do.
-    const output: ParsedFragment[] = msg.input.map((item) => parsedFragment(codec, item));
+    const output: ParsedFragment[] = msg.input.map((item) => forTransfer(parsedFragment(codec, item)));
     parentPort?.postMessage({ id: msg.id, output });
   } catch (e) {
     parentPort?.postMessage({ id: msg.id, error: e instanceof Error ? `${e.name}` : 'error' });

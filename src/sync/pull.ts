@@ -42,6 +42,10 @@ export interface PulledRecord {
   rawHash?: string;
   /** sha256 of the canonical demand, when the source computed it already (in a parsing thread). */
   hash?: string;
+  /** The canonical demand as JSON (the text `hash` is of), when the source wrote it already. */
+  json?: string;
+  /** The demand's numéro unique, when the source read it already (saves reading `result.demande`). */
+  numUnique?: string;
 }
 
 export interface SourcePage {
@@ -147,19 +151,25 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
 }
 
 async function takeInPage(source: PullSource, page: SourcePage, runId: string, deps: PullDeps): Promise<void> {
-  const valid: Array<{ demande: Demande & { numUnique: string }; hash: string; rec: PulledRecord }> = [];
+  // `demande` is read only where it is needed: a parsing thread hands it over as JSON (see parse-pool).
+  const valid: Array<{ nu: string; result: { demande: Demande }; hash: string; rec: PulledRecord }> = [];
   const refused: PulledRecord[] = [];
   for (const rec of page.records) {
-    if (!rec.result.ok) refused.push(rec);
-    else if (!rec.result.demande.numUnique) {
+    const { result } = rec;
+    if (!result.ok) {
+      refused.push(rec);
+      continue;
+    }
+    const nu = rec.numUnique ?? result.demande.numUnique;
+    if (!nu) {
       refused.push({ ...rec, result: { ok: false, issues: [{ path: 'numUnique', rule: 'required', message: 'a pulled demand must have its numéro unique' }] } });
     } else {
-      valid.push({ demande: rec.result.demande as Demande & { numUnique: string }, hash: rec.hash ?? contentHash(rec.result.demande), rec });
+      valid.push({ nu, result, hash: rec.hash ?? contentHash(result.demande), rec });
     }
   }
 
   // Compare with what the local tool was last given.
-  const entries = await deps.ledger.getMany(LOCAL, valid.map((v) => v.demande.numUnique));
+  const entries = await deps.ledger.getMany(LOCAL, valid.map((v) => v.nu));
   const toDeliver: Array<{ delivery: Delivery; entry: LedgerEntry | undefined }> = [];
   let changed = 0;
   let delivered = 0;
@@ -168,7 +178,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
   // ledger's source date refuses an older content).
   valid.forEach((v, i) => {
     const e = entries[i];
-    const nu = v.demande.numUnique;
+    const nu = v.nu;
     const unchanged = e !== undefined && ((e.hash === v.hash && e.state === LedgerState.synced) || e.failedHash === v.hash);
     // A page replayed after a crash finds its own deliveries: they are this run's changes all the same
     // (counted here when this page wrote them, by their job otherwise).
@@ -180,7 +190,17 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
       return;
     }
     toDeliver.push({
-      delivery: { runId, source: source.id, numUnique: nu, hash: v.hash, ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}), record: v.demande },
+      delivery: {
+        runId,
+        source: source.id,
+        numUnique: nu,
+        hash: v.hash,
+        ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}),
+        get record() {
+          return v.result.demande;
+        },
+        ...(v.rec.json ? { recordJson: v.rec.json } : {}),
+      },
       entry: e,
     });
   });
@@ -245,7 +265,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     const seen: string[] = [];
     for (const v of valid) {
       seen.push(
-        v.demande.numUnique,
+        v.nu,
         JSON.stringify({ hash: v.hash, ...(v.rec.rawHash ? { rawHash: v.rec.rawHash } : {}), ...(v.rec.sourceAt ? { sourceAt: v.rec.sourceAt } : {}), source: source.id, at, state: LedgerState.synced }),
       );
     }
@@ -324,7 +344,14 @@ async function writeAll(
   const perChunk = await mapSettled(chunks, 2, async (chunk): Promise<PromiseSettledResult<WriteOutcome>[]> => {
     let answers;
     try {
-      answers = await putDemandes(chunk.map((i) => ({ numUnique: i.delivery.numUnique, record: i.delivery.record, ...(i.entry?.version ? { ifMatch: i.entry.version } : {}) })));
+      answers = await putDemandes(
+        chunk.map((i) => ({
+          numUnique: i.delivery.numUnique,
+          record: i.delivery.record,
+          ...(i.delivery.recordJson ? { recordJson: i.delivery.recordJson } : {}),
+          ...(i.entry?.version ? { ifMatch: i.entry.version } : {}),
+        })),
+      );
     } catch (e) {
       if (isGatewayError(e) && e.code === 'LOCAL_BATCH_UNSUPPORTED') {
         noBatch.add(deps.local);

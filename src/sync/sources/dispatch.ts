@@ -109,9 +109,11 @@ export function createDispatchSource(options: DispatchSourceOptions): PullSource
       const batch = items.slice(i, i + batchSize);
       batches.push(
         options.parser.parse(batch).then((parsed) =>
-          parsed.map(({ result, hash, rawHash }, j) => ({
+          parsed.map(({ result, hash, json, numUnique, rawHash }, j) => ({
             result: result.ok ? result : { ok: false as const, issues: result.issues, ...(result.numUnique ? { numUnique: result.numUnique } : {}) },
             ...(hash ? { hash } : {}),
+            ...(json ? { json } : {}),
+            ...(numUnique ? { numUnique } : {}),
             ...(sourceAt ? { sourceAt } : {}),
             file,
             index: batch[j]!.index,
