@@ -47,7 +47,7 @@ export interface LocalWriter {
   getDemande(numUnique: string): Promise<{ version: number; record: unknown } | null>;
   /** Bulk form of `putDemande`, when the local tool offers it (one result per item). */
   putDemandes?(
-    items: ReadonlyArray<{ numUnique: string; record: unknown; recordJson?: string; ifMatch?: number }>,
+    items: ReadonlyArray<{ numUnique: string; ifMatch?: number } & ({ record: unknown } | { recordJson: string })>,
   ): Promise<Array<{ ok: true; version: number } | { ok: false; error: unknown }>>;
 }
 

@@ -347,8 +347,8 @@ async function writeAll(
       answers = await putDemandes(
         chunk.map((i) => ({
           numUnique: i.delivery.numUnique,
-          record: i.delivery.record,
-          ...(i.delivery.recordJson ? { recordJson: i.delivery.recordJson } : {}),
+          // The JSON text when the parser wrote it: reading `record` would parse it back for nothing.
+          ...(i.delivery.recordJson ? { recordJson: i.delivery.recordJson } : { record: i.delivery.record }),
           ...(i.entry?.version ? { ifMatch: i.entry.version } : {}),
         })),
       );

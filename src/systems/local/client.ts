@@ -84,13 +84,8 @@ export interface LocalClient {
   close(): void;
 }
 
-/** One item of `putDemandes`: `recordJson`, when given, is `record` already written as JSON (sent as is). */
-export interface BatchPutItem {
-  numUnique: string;
-  record: unknown;
-  recordJson?: string;
-  ifMatch?: number;
-}
+/** One item of `putDemandes`: the record, or its JSON text already written (sent as is). */
+export type BatchPutItem = { numUnique: string; ifMatch?: number } & ({ record: unknown } | { recordJson: string });
 
 /** One item's result of `putDemandes`. */
 export type BatchPutResult =
@@ -223,7 +218,7 @@ export function createLocalClient(options: LocalClientOptions): LocalClient {
     // stringifying one large object: the batch body is the pull's biggest allocation.
     let json = '{"items":[';
     items.forEach((i, k) => {
-      json += `${k ? ',' : ''}{"numUnique":${JSON.stringify(i.numUnique)},"record":${i.recordJson ?? JSON.stringify(i.record)}${i.ifMatch === undefined ? '' : `,"ifMatch":${i.ifMatch}`}}`;
+      json += `${k ? ',' : ''}{"numUnique":${JSON.stringify(i.numUnique)},"record":${'recordJson' in i ? i.recordJson : JSON.stringify(i.record)}${i.ifMatch === undefined ? '' : `,"ifMatch":${i.ifMatch}`}}`;
     });
     const res = await send(call, ROUTE.batch, { json: `${json}]}` });
     if (res.status === 404 || res.status === 405) {
