@@ -437,6 +437,8 @@ export class Gateway {
 
   private startWorkers(): void {
     const { config } = this.options;
+    // The parsing threads load the codec now, not when the first pull is already waiting for them.
+    this.fragmentParser();
     this.push?.start({ intakeLoop: true });
     this.startMaintenance();
     const deliver = createDeliverProcessor({

@@ -4,7 +4,7 @@
  * value) and keeps the original input sealed, so it can be fixed and taken in again. Never pruned by
  * itself: an operator clears what was looked at.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Issue } from '../errors';
 import type { Keys } from '../queue/keys';
@@ -29,6 +29,15 @@ export interface QuarantineQuery {
   limit?: number;
 }
 
+/**
+ * A record found at a known place of a run (file and index) has one entry whatever the number of times
+ * it is read: an attempt resumed after a crash or a retry re-reads the pages since the last cursor.
+ */
+function quarantineId(e: Omit<QuarantineEntry, 'id' | 'at'>): string {
+  if (e.runId === undefined || e.index === undefined) return randomUUID();
+  return createHash('sha256').update(`${e.runId}\n${e.source}\n${e.file ?? ''}\n${e.index}`).digest('hex').slice(0, 32);
+}
+
 export class QuarantineStore {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly now: () => Date = () => new Date()) {}
 
@@ -39,7 +48,7 @@ export class QuarantineStore {
     const own = tx ?? this.redis.multi();
     const ids: string[] = [];
     for (const e of entries) {
-      const id = randomUUID();
+      const id = quarantineId(e);
       ids.push(id);
       const full: QuarantineEntry = { id, at: at.toISOString(), ...e };
       own.set(this.keys.quarantineItem(id), JSON.stringify(full));

@@ -127,10 +127,28 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
         : own.cursor === undefined
           ? { cursor: undefined, options: { since: request.since } }
           : { cursor: own.cursor, options: {} };
-    for await (const page of source.pages(from.cursor, from.options)) {
-      await takeInPage(source, page, request.runId, deps);
-      await page.onCommitted?.();
-      await waitForRoom(deps.deliverQueue, maxWaiting, sleep);
+    // Two pages at a time: while the local tool writes one page, the next is read, compared and sent.
+    // Their commits (counts, quarantine, cursor) stay in page order; pages that share a demand go one
+    // after the other, so a demand is never written by both.
+    const inFlight: Array<{ done: Promise<void>; demandes: ReadonlySet<string> }> = [];
+    try {
+      for await (const page of source.pages(from.cursor, from.options)) {
+        const demandes = numUniquesOf(page);
+        const previous = inFlight[inFlight.length - 1];
+        if (previous && sharesAny(previous.demandes, demandes)) await previous.done;
+        const done = (async () => {
+          await takeInPage(source, page, request.runId, deps, previous?.done);
+          await page.onCommitted?.();
+        })();
+        done.catch(() => undefined); // awaited below; this only marks it handled while it waits its turn
+        inFlight.push({ done, demandes });
+        if (inFlight.length > 1) await inFlight.shift()!.done;
+        await waitForRoom(deps.deliverQueue, maxWaiting, sleep);
+      }
+      for (const p of inFlight) await p.done;
+    } finally {
+      // Never leave a page half-way behind an error: the attempt ends when every page in flight has.
+      await Promise.allSettled(inFlight.map((p) => p.done));
     }
   } catch (e) {
     // The run fails only when its job finally does (the pull worker's final-failure handler): a
@@ -150,7 +168,26 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
   return run;
 }
 
-async function takeInPage(source: PullSource, page: SourcePage, runId: string, deps: PullDeps): Promise<void> {
+/** The numéros uniques of a page's valid records (without reading a demand handed over as JSON). */
+function numUniquesOf(page: SourcePage): Set<string> {
+  const out = new Set<string>();
+  for (const rec of page.records) {
+    const nu = rec.result.ok ? (rec.numUnique ?? rec.result.demande.numUnique) : undefined;
+    if (nu) out.add(nu);
+  }
+  return out;
+}
+
+function sharesAny(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const x of b) if (a.has(x)) return true;
+  return false;
+}
+
+/**
+ * Takes one page in. `after`: the previous page, still in flight; this page's commit waits for it (and
+ * is not made if it failed), so that the cursor never passes a page that was not committed.
+ */
+async function takeInPage(source: PullSource, page: SourcePage, runId: string, deps: PullDeps, after?: Promise<void>): Promise<void> {
   // `demande` is read only where it is needed: a parsing thread hands it over as JSON (see parse-pool).
   const valid: Array<{ nu: string; result: { demande: Demande }; hash: string; rec: PulledRecord }> = [];
   const refused: PulledRecord[] = [];
@@ -232,6 +269,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
   // Jobs first (durable), then counts, quarantine and cursor together: the cursor never passes an
   // unsaved change.
   if (jobs.length) await deps.deliverQueue.addBulk(jobs);
+  await after;
   const tx = deps.redis.multi();
   await deps.quarantine.addMany(
     refused.map((r) => ({

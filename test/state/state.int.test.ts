@@ -94,6 +94,15 @@ describe('the quarantine', () => {
     expect(e).toMatchObject({ source: 'dispatch', index: 4 });
     expect(cipher.open(e!.sealedInput!)).toBe('<demande/>');
   });
+
+  it('keeps one entry for a record of a run read twice (an attempt resumed after a crash)', async () => {
+    const q = new QuarantineStore(t.redis, t.keys);
+    const entry = { source: 'dispatch-twice', runId: 'run-q', file: 'f.xml', index: 7, issues: [{ path: 'numUnique', rule: 'required', message: 'missing' }] };
+    const [first] = await q.addMany([entry]);
+    const [again] = await q.addMany([entry, { ...entry, index: 8 }]);
+    expect(again).toBe(first);
+    expect((await q.list({ source: 'dispatch-twice' })).map((e) => e.index).sort()).toEqual([7, 8]);
+  });
 });
 
 describe('the dead letters', () => {
