@@ -3,7 +3,7 @@
  * once, used for whole files (`parse`), huge files (`stream`), single fragments in pull workers
  * (`parseFragment`) and writing (`build`).
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, type X2jOptions } from 'fast-xml-parser';
 import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import type { Issue } from '../errors';
@@ -76,6 +76,29 @@ function positionIn(xml: string, at: number, start: Position): Position {
   return line === 0 ? { line: start.line, column: start.column + at } : { line: start.line + line, column: at - lineStart + 1 };
 }
 
+/**
+ * fast-xml-parser's options for the codec's trees (the header's parser, and the reference the fragment
+ * parser is tested against): attributes as `@_name`, every value a string, prefixes removed.
+ */
+export function xmlParserOptions(items: ReadonlySet<string>, maxDepth: number): X2jOptions {
+  return {
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    // Keep every value a string: postcode 01000, phone 0612345678.
+    parseTagValue: false,
+    parseAttributeValue: false,
+    removeNSPrefix: true,
+    // Callbacks get a matcher instead of a path string built for every tag (up to 2x faster).
+    jPath: false,
+    isArray: (name, _path, _leaf, isAttribute) => !isAttribute && items.has(name),
+    processEntities: true,
+    entityDecoder: strictEntityDecoder,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    maxNestedTags: maxDepth,
+  } as X2jOptions;
+}
+
 export class InterfaceNuuCodec {
   readonly spec: CompiledSpec;
   readonly maxDocumentBytes: number;
@@ -96,22 +119,7 @@ export class InterfaceNuuCodec {
     this.namespace = options.namespace ?? { uri: SNE_NAMESPACE };
     this.spec = compileSpec(options.elements, options.renames, options.codeTranslations, this.namespace.prefix);
     const items = this.spec.itemNames;
-    this.parser = new XMLParser({
-      ignoreAttributes: false,
-      attributeNamePrefix: '@_',
-      // Keep every value a string: postcode 01000, phone 0612345678.
-      parseTagValue: false,
-      parseAttributeValue: false,
-      removeNSPrefix: true,
-      // Callbacks get a matcher instead of a path string built for every tag (up to 2x faster).
-      jPath: false,
-      isArray: (name, _path, _leaf, isAttribute) => !isAttribute && items.has(name),
-      processEntities: true,
-      entityDecoder: strictEntityDecoder,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-      maxNestedTags: this.maxDepth,
-    });
+    this.parser = new XMLParser(xmlParserOptions(items, this.maxDepth));
     this.fragments = new FragmentTreeParser({ items, maxDepth: this.maxDepth });
   }
 

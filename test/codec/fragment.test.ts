@@ -7,27 +7,14 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { XMLParser } from 'fast-xml-parser';
 import { createInterfaceNuuCodec, loadElementTable } from '../../src/codec';
+import { xmlParserOptions } from '../../src/codec/codec';
 import { FragmentSyntaxError, FragmentTreeParser } from '../../src/codec/fragment';
 import { compileSpec } from '../../src/codec/spec';
-import { strictEntityDecoder } from '../../src/codec/xmltext';
 import { generateDemandes } from '../../src/synthetic';
 
 const elements = loadElementTable();
 const items = compileSpec(elements).itemNames;
-const reference = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  removeNSPrefix: true,
-  jPath: false,
-  isArray: (name: string, _path: unknown, _leaf: unknown, isAttribute: boolean) => !isAttribute && items.has(name),
-  processEntities: true,
-  entityDecoder: strictEntityDecoder,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: 64,
-} as never);
+const reference = new XMLParser(xmlParserOptions(items, 64));
 const parser = new FragmentTreeParser({ items, maxDepth: 64 });
 /** Both trees as plain JSON values (fast-xml-parser's objects and ours differ only in prototype). */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));

@@ -69,29 +69,16 @@ describe.each([
     dirs.cleanup();
   });
 
-  it('sends again a write that did not land (the read-back finds the demand untouched), without a dead letter, writing each content once', async () => {
-    const next = renamed(demandes, 'a');
-    const before = local.sim.store.stats();
+  it.each([
     // Held without being processed: the client gives up (LOCAL_TIMEOUT), nothing was written.
-    for (const f of first) local.sim.faults.add({ ...f, kind: 'hang', holdMs: 1_500 } as FaultSpec);
-    dispatchFile(dirs, next, 21);
-    const run = await pull();
-    expect(run.status).toBe('finished');
-    expect(run.counts).toMatchObject({ changed: COUNT, delivered: COUNT, conflicts: 0, failed: 0 });
-    expect(local.sim.faults.list()).toEqual([]);
-    expect(await gateway.deadLetters.countOpen()).toBe(0);
-    const after = local.sim.store.stats();
-    expect(after.writes - before.writes).toBe(COUNT);
-    expect(after.duplicateContentWrites).toBe(0);
-    for (const d of next) expect((await local.client.getDemande(d.numUnique!))?.record).toEqual(JSON.parse(JSON.stringify(d)));
-  });
-
-  it('recognises a write that landed though its answer was lost, and does not write it again', async () => {
-    const next = renamed(demandes, 'b');
-    const before = local.sim.store.stats();
+    ['sends again a write that did not land (the read-back finds the demand untouched), without a dead letter, writing each content once', 'hang', 'a', 21],
     // Processed, never answered: the write is there.
-    for (const f of first) local.sim.faults.add({ ...f, kind: 'timeoutAfterProcessing', holdMs: 1_500 } as FaultSpec);
-    dispatchFile(dirs, next, 22);
+    ['recognises a write that landed though its answer was lost, and does not write it again', 'timeoutAfterProcessing', 'b', 22],
+  ] as const)('%s', async (_what, kind, suffix, fileNo) => {
+    const next = renamed(demandes, suffix);
+    const before = local.sim.store.stats();
+    for (const f of first) local.sim.faults.add({ ...f, kind, holdMs: 1_500 } as FaultSpec);
+    dispatchFile(dirs, next, fileNo);
     const run = await pull();
     expect(run.status).toBe('finished');
     expect(run.counts).toMatchObject({ changed: COUNT, delivered: COUNT, conflicts: 0, failed: 0 });
