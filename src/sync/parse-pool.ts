@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { contentHash } from './hash';
-import type { CodeTranslations, DemandeResult, InterfaceNuuCodec, StreamItem } from '../codec';
+import { CodecError, type CodeTranslations, type DemandeResult, type InterfaceNuuCodec, type StreamItem } from '../codec';
 import { WorkerPool } from './worker-pool';
 
 export interface ParseWorkerData {
@@ -27,8 +27,32 @@ export interface ParsedFragment {
   rawHash: string;
 }
 
+/**
+ * A demand that is not well-formed XML (a bad reference, a mismatched tag: faults only its own parsing
+ * sees) is one refused record, quarantined with the fault's position; the rest of the page goes on.
+ */
+function malformed(item: StreamItem, e: CodecError): DemandeResult {
+  const nu = NUM_UNIQUE.exec(item.xml)?.[1];
+  return {
+    index: item.index,
+    ok: false,
+    issues: [{ path: '(xml)', rule: e.code.toLowerCase().replace(/_/g, '-'), message: e.message }],
+    warnings: [],
+    anomalies: [],
+    ...(nu ? { numUnique: nu } : {}),
+  };
+}
+
+const NUM_UNIQUE = /<(?:\w+:)?numUnique>\s*([0-9A-Za-z]{1,40})\s*</;
+
 export function parsedFragment(codec: InterfaceNuuCodec, item: StreamItem): ParsedFragment {
-  const result = codec.parseFragment(item.xml, item);
+  let result: DemandeResult;
+  try {
+    result = codec.parseFragment(item.xml, item);
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+    result = malformed(item, e);
+  }
   const json = result.ok ? JSON.stringify(result.demande) : undefined;
   return {
     result,

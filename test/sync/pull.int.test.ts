@@ -82,15 +82,22 @@ describe('the pull of dispatch files into the local tool', () => {
     const blocks = xml.split('<demandeLogement>');
     blocks[4] = blocks[4]!.replace(/<dateNaissance>\d{4}-\d{2}-\d{2}<\/dateNaissance>/, '<dateNaissance>1990-02-30</dateNaissance>');
     blocks[8] = blocks[8]!.replace(/<montant>\d+<\/montant>/, '<montant>beaucoup</montant>');
+    // Demand 11: not well-formed XML (an undefined entity), which only the demand's own parsing sees.
+    blocks[12] = blocks[12]!.replace(/<nom>([^<]*)<\/nom>/, '<nom>$1 &pasdefini;</nom>');
     xml = blocks.join('<demandeLogement>');
     expect(dates.length).toBeGreaterThan(0);
     writeFileSync(join(dirs.drop, 'DEMG0123-202611220300-000001.xml'), xml);
     const { runId } = await gateway.triggerPull({ source: 'dispatch', trigger: 'test' });
     const run = await gateway.waitForRun(runId, { timeoutMs: 60_000 });
-    expect(run.counts).toMatchObject({ fetched: 20, valid: 18, quarantined: 2, delivered: 18 });
+    expect(run.status).toBe('finished');
+    expect(run.counts).toMatchObject({ fetched: 20, valid: 17, quarantined: 3, delivered: 17 });
     const q = await gateway.quarantine.list({ source: 'dispatch' });
-    expect(q.map((e) => e.index).sort()).toEqual([3, 7]);
+    expect(q.map((e) => e.index).sort((a, b) => a! - b!)).toEqual([3, 7, 11]);
     expect(q.flatMap((e) => e.issues.map((i) => i.path))).toEqual(expect.arrayContaining(['demandeur.dateNaissance']));
+    const malformed = q.find((e) => e.index === 11)!;
+    expect(malformed).toMatchObject({ numUnique: demandes[11]!.numUnique, issues: [expect.objectContaining({ rule: 'xml-malformed' })] });
+    expect(malformed.issues[0]!.message).toMatch(/line \d+, column \d+/);
+    expect(JSON.stringify(malformed)).not.toContain(demandes[11]!.demandeur.nom);
     expect(JSON.stringify(q)).not.toContain('1990-02-30');
     expect(await local.client.getDemande(demandes[3]!.numUnique!)).toBeNull();
     expect(await local.client.getDemande(demandes[4]!.numUnique!)).not.toBeNull();
