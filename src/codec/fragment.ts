@@ -37,6 +37,12 @@ interface Frame {
   /** The element as an object, once it has an attribute or a child. */
   node: XNode | undefined;
   text: string;
+  /**
+   * Character data not yet added to `text`: like fast-xml-parser, text on both sides of a comment is one
+   * run, trimmed and decoded once, at the next tag, CDATA section or processing instruction.
+   */
+  pending: string;
+  pendingAt: number;
 }
 
 const GT = 62; // >
@@ -75,7 +81,7 @@ export class FragmentTreeParser {
     while (i < n) {
       const lt = xml.indexOf('<', i);
       const textEnd = lt === -1 ? n : lt;
-      if (textEnd > i) this.text(xml, i, textEnd, stack);
+      if (textEnd > i) text(xml, i, textEnd, stack);
       if (lt === -1) break;
       const c = xml.charCodeAt(lt + 1);
       if (c === BANG) {
@@ -88,6 +94,7 @@ export class FragmentTreeParser {
           if (end === -1) throw new FragmentSyntaxError(lt, 'unterminated CDATA section');
           const top = stack[stack.length - 1];
           if (!top) throw new FragmentSyntaxError(lt, 'CDATA outside the root element');
+          flush(top);
           top.text += xml.slice(lt + 9, end);
           i = end + 3;
         } else {
@@ -98,6 +105,8 @@ export class FragmentTreeParser {
       if (c === QMARK) {
         const end = xml.indexOf('?>', lt + 2);
         if (end === -1) throw new FragmentSyntaxError(lt, 'unterminated processing instruction');
+        const top = stack[stack.length - 1];
+        if (top) flush(top);
         i = end + 2;
         continue;
       }
@@ -109,6 +118,7 @@ export class FragmentTreeParser {
         const raw = xml.slice(lt + 2, nameEnd);
         const top = stack.pop();
         if (!top || top.name !== raw) throw new FragmentSyntaxError(lt, top ? 'end tag does not match the open element' : 'end tag without an open element');
+        flush(top);
         this.close(top, stack, root, items);
         if (stack.length === 0) rootDone = true;
         i = gt + 1;
@@ -116,6 +126,8 @@ export class FragmentTreeParser {
       }
       // A start tag.
       if (rootDone) throw new FragmentSyntaxError(lt, 'content after the root element');
+      const parent = stack[stack.length - 1];
+      if (parent) flush(parent);
       let j = lt + 1;
       while (j < n) {
         const d = xml.charCodeAt(j);
@@ -124,7 +136,8 @@ export class FragmentTreeParser {
       }
       const raw = xml.slice(lt + 1, j);
       const local = this.localName(raw, lt);
-      const frame: Frame = { name: raw, local, node: undefined, text: '' };
+      const frame: Frame = { name: raw, local, node: undefined, text: '', pending: '', pendingAt: 0 };
+      let attrNames: string[] | undefined;
       if (stack.length >= maxDepth) throw new FragmentSyntaxError(lt, `elements nested deeper than ${maxDepth} levels`);
       // Attributes.
       for (;;) {
@@ -151,12 +164,17 @@ export class FragmentTreeParser {
         if (value.indexOf('<') !== -1) throw new FragmentSyntaxError(j, "'<' is not allowed in an attribute value");
         const valueAt = j + 1;
         j = close + 1;
+        const after = xml.charCodeAt(j);
+        if (j < n && !isSpace(after) && after !== GT && after !== SLASH) throw new FragmentSyntaxError(j, 'attributes must be separated by white space');
+        // The same name twice is an error; two prefixes on one local name are not (the last one wins).
+        attrNames ??= [];
+        if (attrNames.includes(attrName)) throw new FragmentSyntaxError(nameStart, 'an attribute appears twice on one element');
+        attrNames.push(attrName);
         const attrLocal = this.localName(attrName, nameStart);
         // fast-xml-parser drops namespace declarations when it removes prefixes.
         if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;
         const key = `@_${attrLocal}`;
         const node = (frame.node ??= {});
-        if (hasOwn(node, key)) throw new FragmentSyntaxError(nameStart, 'an attribute appears twice on one element');
         node[key] = decode(value.trim(), valueAt + value.length - value.trimStart().length);
       }
       if (xml.charCodeAt(j) === SLASH) {
@@ -172,16 +190,6 @@ export class FragmentTreeParser {
     if (stack.length > 0) throw new FragmentSyntaxError(n, 'the root element is not closed');
     if (!rootDone) throw new FragmentSyntaxError(0, 'no root element');
     return root;
-  }
-
-  private text(xml: string, from: number, to: number, stack: Frame[]): void {
-    const segment = xml.slice(from, to);
-    const raw = segment.trim();
-    if (raw === '') return;
-    const top = stack[stack.length - 1];
-    if (!top) throw new FragmentSyntaxError(from, 'text outside the root element');
-    if (raw.indexOf('>') !== -1 && raw.indexOf(']]>') !== -1) throw new FragmentSyntaxError(from, "']]>' is not allowed in text");
-    top.text += decode(raw, from + segment.length - segment.trimStart().length);
   }
 
   /** Ends an element: its value goes into its parent (or the root). */
@@ -218,10 +226,37 @@ export class FragmentTreeParser {
     const colon = raw.indexOf(':');
     const local = colon === -1 ? raw : raw.slice(colon + 1);
     if (local === '__proto__') throw new FragmentSyntaxError(at, 'reserved name');
-    // Bounded: a hostile stream of distinct names must not grow the cache without end.
-    if (this.names.size < 10_000) this.names.set(raw, local);
+    // Bounded in count and size, and copies: a slice of the fragment would keep all of it in memory.
+    if (this.names.size < 10_000 && raw.length <= 64) {
+      const copy = Buffer.from(raw, 'utf8').toString('utf8');
+      const colonAt = copy.indexOf(':');
+      this.names.set(copy, colonAt === -1 ? copy : copy.slice(colonAt + 1));
+    }
     return local;
   }
+}
+
+/** Character data between two constructs: held in its element until the next flush. */
+function text(xml: string, from: number, to: number, stack: Frame[]): void {
+  const top = stack[stack.length - 1];
+  if (!top) {
+    if (xml.slice(from, to).trim() !== '') throw new FragmentSyntaxError(from, 'text outside the root element');
+    return;
+  }
+  if (top.pending === '') top.pendingAt = from;
+  top.pending += xml.slice(from, to);
+}
+
+/** Adds an element's pending character data to its text: trimmed, checked, references decoded. */
+function flush(frame: Frame): void {
+  if (frame.pending === '') return;
+  const segment = frame.pending;
+  frame.pending = '';
+  const raw = segment.trim();
+  if (raw === '') return;
+  const at = frame.pendingAt + segment.length - segment.trimStart().length;
+  if (raw.indexOf(']]>') !== -1) throw new FragmentSyntaxError(at, "']]>' is not allowed in text");
+  frame.text += decode(raw, at);
 }
 
 /** Decodes references in `s`, which starts at offset `at` of the fragment. */

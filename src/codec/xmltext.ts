@@ -4,7 +4,14 @@
  * splitter, and escaping for the builder.
  */
 
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+// No prototype: `&constructor;` or `&toString;` must be undefined entities, not Object's members.
+const PREDEFINED: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+});
 
 /** A code point XML 1.0 allows in a document. */
 export function isXmlChar(cp: number): boolean {

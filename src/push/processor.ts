@@ -77,7 +77,12 @@ export const PushCode = {
   mapping: 'MAPPING_VIOLATION',
   /** The follow-up radiation was sent (acknowledged on the decision event). */
   radirrSent: 'RADIRR_SENT',
+  /** The follow-up radiation was not sent (the tables keep it out; acknowledged on the decision event). */
+  radirrNotSent: 'RADIRR_NOT_SENT',
 } as const;
+
+/** The codes that mark a follow-up's acknowledgement apart from its decision event's own. */
+const FOLLOW_UP_ACK_CODES: ReadonlySet<string> = new Set([PushCode.radirrSent, PushCode.radirrNotSent]);
 
 /** How an event is mapped for a target (an SPTA applies its profile on top of the SNE mapping). */
 export type PushTranslate = (evenement: Evenement, tables: MappingTables, options: SneTranslateOptions) => Promise<SneTranslation>;
@@ -244,9 +249,17 @@ export function createPushProcessor(deps: PushProcessorDeps) {
    * The acknowledgements endpoint appends, so the contract is to read the list back before a resend.
    */
   async function deliveredAckSent(d: PushJobData): Promise<boolean> {
-    const acks = await deps.local.listAcquittements(ackIdOf(d));
+    let acks;
+    try {
+      acks = await deps.local.listAcquittements(ackIdOf(d));
+    } catch (e) {
+      // As for sending one (`acknowledgeOrReport`): a permanent refusal does not undo a delivered event.
+      if (classOf(e) !== ErrorClass.permanent) throw e;
+      log.error('acknowledgements of the event not readable: not retried', { eventId: d.eventId, err: e });
+      return false;
+    }
     // A follow-up reports on its decision event, which has its own `delivered`: told apart by the code.
-    return acks.some((a) => a.status === 'delivered' && a.target === target && (a.code === PushCode.radirrSent) === (d.followUp !== undefined));
+    return acks.some((a) => a.status === 'delivered' && a.target === target && FOLLOW_UP_ACK_CODES.has(a.code ?? '') === (d.followUp !== undefined));
   }
 
   async function scheduleFollowUp(d: PushJobData, f: FollowUp): Promise<void> {
@@ -307,7 +320,7 @@ export function createPushProcessor(deps: PushProcessorDeps) {
       result: 'not-transmitted',
       after: async () => {
         await promote(next);
-        await ackDelivered(d, entry, `not transmitted to ${target}: ${reason}`);
+        await ackDelivered(d, entry, `not transmitted to ${target}: ${reason}`, d.followUp ? PushCode.radirrNotSent : undefined);
         await settle(d, 'delivered');
       },
     };
@@ -323,7 +336,10 @@ export function createPushProcessor(deps: PushProcessorDeps) {
         await promote(next);
         if (!entry.acked) {
           if (await deliveredAckSent(d)) await state.markAcked(target, d.eventId, entry);
-          else await ackDelivered(d, entry, entry.transmitted ? `sent to ${target} as ${entry.typeFichier ?? 'a file'}` : `not transmitted to ${target}`);
+          else {
+            const code = d.followUp ? (entry.transmitted ? PushCode.radirrSent : PushCode.radirrNotSent) : undefined;
+            await ackDelivered(d, entry, entry.transmitted ? `sent to ${target} as ${entry.typeFichier ?? 'a file'}` : `not transmitted to ${target}`, code);
+          }
         }
         await settle(d, 'delivered');
         log.info('event already acknowledged by the target: no second effect', { eventId: d.eventId, jobId: job.id });

@@ -131,8 +131,11 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
     // Their commits (counts, quarantine, cursor) stay in page order; pages that share a demand go one
     // after the other, so a demand is never written by both.
     const inFlight: Array<{ done: Promise<void>; demandes: ReadonlySet<string> }> = [];
+    let failure: { error: unknown } | undefined;
     try {
       for await (const page of source.pages(from.cursor, from.options)) {
+        // A page that failed stops the reading: the pages after it could not commit anyway.
+        if (failure) throw failure.error;
         const demandes = numUniquesOf(page);
         const previous = inFlight[inFlight.length - 1];
         if (previous && sharesAny(previous.demandes, demandes)) await previous.done;
@@ -140,9 +143,15 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
           await takeInPage(source, page, request.runId, deps, previous?.done);
           await page.onCommitted?.();
         })();
-        done.catch(() => undefined); // awaited below; this only marks it handled while it waits its turn
+        // Awaited below; this marks it handled while it waits its turn, and stops the reading early.
+        done.catch((error: unknown) => {
+          failure ??= { error };
+        });
         inFlight.push({ done, demandes });
         if (inFlight.length > 1) await inFlight.shift()!.done;
+        // The end of a source's unit (a dispatch file moved to done/ and recorded) before reading on: the
+        // source decides from that record whether what comes next (the same file again) is new.
+        if (page.onCommitted) while (inFlight.length) await inFlight.shift()!.done;
         await waitForRoom(deps.deliverQueue, maxWaiting, sleep);
       }
       for (const p of inFlight) await p.done;

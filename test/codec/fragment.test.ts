@@ -52,6 +52,8 @@ describe('the fragment parser', () => {
     ['item elements are lists even alone', '<d><listeCotitulaire><cotitulaire><nom>A</nom></cotitulaire></listeCotitulaire></d>'],
     ['single quotes, spaces inside tags, whitespace around the root', "\n <d ><a x = '1' >q</a ><b/></d> \n"],
     ['accented and non-Latin names and values', '<d><é>Hélène</é><名>王</名><a v="Ça va"/></d>'],
+    ['text on both sides of a comment as one run', '<d><a>Jean <!-- x --> Pierre</a><b><c/> y <!--c--> z</b><e>x\n <!-- c -->\n y</e><f>a<?pi?> b</f></d>'],
+    ['one local attribute name under two prefixes (the last one wins)', '<d><a p:x="1" q:x="2"/><b x="1" p:x="2"/></d>'],
   ])('builds the same tree as fast-xml-parser for %s', (_what, xml) => {
     expect(plain(parser.parse(xml))).toEqual(plain(reference.parse(xml)));
   });
@@ -68,6 +70,9 @@ describe('the fragment parser', () => {
     ['a document type declaration', '<!DOCTYPE d [<!ENTITY e "x">]><d>&e;</d>', 0, 'not allowed'],
     ['an undefined entity', '<d><a>&e;</a></d>', 6, 'undefined entity'],
     ['a bare ampersand in an attribute', '<d><a x=" a & b"/></d>', 12, "'&'"],
+    ['an entity named after an object member', '<d><a>x&constructor;</a></d>', 7, 'undefined entity'],
+    ['an entity named __proto__', '<d><a>&__proto__;</a></d>', 6, 'undefined entity'],
+    ['attributes not separated by white space', '<d><a x="1"y="2"/></d>', 11, 'white space'],
     ['a character XML forbids', '<d><a>x\u0001</a></d>', 7, 'U+0001 is not allowed'],
     ['a name XML forbids', '<d><1a/></d>', 3, 'name'],
     ['a prototype-polluting name', '<d><__proto__>1</__proto__></d>', 3, 'reserved'],

@@ -145,7 +145,7 @@ describe('the push of 2,000 local events on 1,000 demands, through the gateway, 
   }
 
   const acksOf = (id: string): Acquittement[] => local.sim.store.listAcquittements(id) ?? [];
-  const ownAcks = (acks: readonly Acquittement[]) => acks.filter((a) => a.code !== PushCode.radirrSent);
+  const ownAcks = (acks: readonly Acquittement[]) => acks.filter((a) => a.code !== PushCode.radirrSent && a.code !== PushCode.radirrNotSent);
   const hasFinal = (id: string): boolean => ownAcks(acksOf(id)).some((a) => FINAL.has(a.status));
   const writesOf = (numUnique: string) => applied.filter((w) => w.numUnique === numUnique);
   const sneDemande = (numUnique: string): string => canonicalJson(sne.store.get(numUnique)!.demande);

@@ -93,6 +93,22 @@ describe('the push of local events to the SNE', () => {
     expect(h.fake.writesOf(nu(15))).toHaveLength(1);
   });
 
+  it('completes without a dead letter a rerun of a delivered event the local tool no longer knows', async () => {
+    const [e] = await h.post([labelEvent(nu(15), 33)]);
+    await h.pipeline.intake.followOnce();
+    await eventually('recorded as acknowledged', async () => (await h.pipeline.state.done('sne', e!.id!))?.acked === true);
+    // Delivered, its acknowledgement not recorded, and the event gone from the local tool (404 on its acknowledgements).
+    const entry = (await h.pipeline.state.done('sne', e!.id!))!;
+    await h.redis.hset(h.pipeline.state.keys.idempotency('sne'), e!.id!, JSON.stringify({ ...entry, acked: false }));
+    h.local.sim.store.db.prepare('DELETE FROM acquittements WHERE evenement_id = ?').run(e!.id!);
+    h.local.sim.store.db.prepare('DELETE FROM evenements WHERE id = ?').run(e!.id!);
+    const queue = h.pipeline.queues.get('sne')!;
+    const rerun = await queue.add('event', (await queue.getJob(pushJobId('sne', e!.id!)))!.data, { jobId: `${pushJobId('sne', e!.id!)}.rerun-1` });
+    await eventually('the rerun settled', async () => ['completed', 'failed'].includes(await rerun.getState()));
+    expect(await rerun.getState()).toBe('completed');
+    expect(await h.deadLetters.get(rerun.id!)).toBeUndefined();
+  });
+
   it('sends nothing again when a page is taken in twice (a crash before the cursor moved)', async () => {
     const events = await h.post([labelEvent(nu(2), 3), labelEvent(nu(2), 4)]);
     const before = await h.cursors.get('local-events');

@@ -74,6 +74,16 @@ describe('the pull of dispatch files into the local tool', () => {
     expect(readdirSync(dirs.done)).toContain('copy.xml');
   });
 
+  it('reads a file once when a copy of it comes in the same scan, and moves both to done/', async () => {
+    const xml = dispatchFile(generateDemandes({ count: 20, seed: 'pull-copy' })).replace('2026-11-20T03', '2026-11-25T03');
+    writeFileSync(join(dirs.drop, 'A-copy-test.xml'), xml);
+    writeFileSync(join(dirs.drop, 'B-copy-test.xml'), xml);
+    const { runId } = await gateway.triggerPull({ source: 'dispatch', trigger: 'test' });
+    const run = await gateway.waitForRun(runId, { timeoutMs: 60_000 });
+    expect(run.counts).toMatchObject({ fetched: 20, changed: 20, delivered: 20 });
+    expect(readdirSync(dirs.done)).toEqual(expect.arrayContaining(['A-copy-test.xml', 'B-copy-test.xml']));
+  });
+
   it('delivers the valid demands of a page holding malformed and invalid ones, and quarantines the others with their reason', async () => {
     const demandes = generateDemandes({ count: 20, seed: 'pull-2' });
     let xml = dispatchFile(demandes);
