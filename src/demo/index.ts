@@ -22,6 +22,7 @@ import { issuesFromZod } from '../domain/validate';
 import { PermanentError } from '../errors';
 import type { Logger } from '../logging';
 import { PayloadCipher } from '../queue/crypto';
+import { redisAnswers } from '../queue/redis';
 import { startLocalSimulator, type RunningLocalSimulator } from '../simulators/local';
 import { startSneSimulator, type RunningSneSimulator } from '../simulators/sne';
 import { startSptaSimulator, type RunningSptaSimulator } from '../simulators/spta';
@@ -70,18 +71,6 @@ export function ensureDemoSecrets(dir = '.passerelle/secrets'): void {
   for (const [name, make] of Object.entries(SECRETS)) {
     const p = join(dir, name);
     if (!existsSync(p)) writeFileSync(p, `${make()}\n`, { mode: 0o600 });
-  }
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_500 });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
   }
 }
 

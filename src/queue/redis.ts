@@ -107,3 +107,16 @@ export function redactRedisUrl(url: string): string {
     return '(invalid url)';
   }
 }
+
+/** True when a Redis answers PING at `url` within `timeoutMs` (a probe: one connection, no retry). */
+export async function redisAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '../../src/queue/redis';
 import { buildInterfaceNuu, createInterfaceNuuCodec, loadElementTable } from '../../src/codec';
 import { hashPassword } from '../../src/config';
 import type { Demande } from '../../src/domain';
@@ -32,18 +32,6 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
 }
 
 /** A `redis-server` of one test, on its own port and folder, with AOF on as production runs it. */
@@ -75,7 +63,7 @@ export async function ownRedis(dir: string): Promise<OwnRedis> {
     child = c;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     for (let i = 0; i < 100; i++) {
-      if (await answers(url)) return;
+      if (await redisAnswers(url, 500)) return;
       if (c.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
