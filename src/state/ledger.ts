@@ -36,6 +36,11 @@ export interface LedgerEntry {
   state: LedgerState;
   /** A write sent and not yet confirmed: after a crash, finding it at the target is not a conflict. */
   pendingHash?: string;
+  /**
+   * Earlier writes still unconfirmed when a newer content was sent (newest last, at most a few): the
+   * target may hold any of them, and finding one there is not a conflict either.
+   */
+  earlierPending?: string[];
   /** A content that failed permanently (dead letter): not sent again until it changes or is replayed. */
   failedHash?: string;
 }

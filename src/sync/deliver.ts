@@ -80,7 +80,17 @@ export function alreadyDone(entry: LedgerEntry | undefined, d: Pick<Delivery, 'h
 
 /** The ledger entry recording that a write is about to be sent (set before the write, see above). */
 export function pendingEntry(entry: LedgerEntry | undefined, hash: string, at: string): LedgerEntry {
-  return { ...(entry ?? { hash: '', at, state: LedgerState.synced }), pendingHash: hash };
+  const base = entry ?? { hash: '', at, state: LedgerState.synced };
+  // A newer content does not make an unconfirmed earlier write any less ours (it may have landed).
+  const earlier = base.pendingHash && base.pendingHash !== hash ? [...(base.earlierPending ?? []), base.pendingHash].slice(-MAX_EARLIER_PENDING) : base.earlierPending;
+  return { ...base, pendingHash: hash, ...(earlier?.length ? { earlierPending: earlier } : {}) };
+}
+
+const MAX_EARLIER_PENDING = 4;
+
+/** True when `hash` is a write of ours not confirmed yet (the current one or an earlier one). */
+function pendingOfOurs(entry: LedgerEntry | undefined, hash: string): boolean {
+  return entry !== undefined && (entry.pendingHash === hash || (entry.earlierPending?.includes(hash) ?? false));
 }
 
 /** Codes of the errors delivery raises itself (the local client's are `LOCAL_*` too: src/systems/local). */
@@ -146,7 +156,7 @@ export async function resolveWrite(
     const currentHash = current ? normalisedHash(current.record) : undefined;
     if (current && currentHash === d.hash) {
       version = current.version;
-    } else if (current && currentHash !== undefined && currentHash === entry?.pendingHash) {
+    } else if (current && currentHash !== undefined && pendingOfOurs(entry, currentHash)) {
       version = (await local.putDemande(d.numUnique, d.record, { ifMatch: current.version })).version;
     } else if (isAmbiguous(e) && untouched(current, entry)) {
       // The answer was lost and the write did not land: the demand is still as we left it. Sending it
@@ -166,7 +176,7 @@ export async function resolveWrite(
       const at = now().toISOString();
       return {
         outcome: 'conflict',
-        entry: { ...(entry ?? { hash: '', at }), state: LedgerState.conflict, pendingHash: undefined } as LedgerEntry,
+        entry: { ...(entry ?? { hash: '', at }), state: LedgerState.conflict, pendingHash: undefined, earlierPending: undefined } as LedgerEntry,
         conflict: {
           numUnique: d.numUnique,
           source: d.source,

@@ -4,8 +4,9 @@
  * version per demand, as the local API does (docs/local-api.openapi.yaml).
  */
 import { AmbiguousError, TransientError } from '../../src/errors';
+import { LocalConflictError } from '../../src/systems/local/errors';
 import { LedgerState, type LedgerEntry } from '../../src/state/ledger';
-import { DeliverErrorCode, resolveWrite, writeRecord, type Delivery, type LocalWriter } from '../../src/sync/deliver';
+import { DeliverErrorCode, pendingEntry, resolveWrite, writeRecord, type Delivery, type LocalWriter } from '../../src/sync/deliver';
 import { normalisedHash } from '../../src/sync/hash';
 import { generateDemandes } from '../../src/synthetic';
 
@@ -111,5 +112,19 @@ describe('a write to the local tool whose answer was lost', () => {
       throw unreadable;
     };
     await expect(resolveWrite(tool.local, delivery(newer), synced, now, 'job', { error: timeout() })).rejects.toBe(unreadable);
+  });
+
+  it('writes over an earlier write of ours that landed unconfirmed before a newer content came, instead of calling it a conflict', async () => {
+    // `newer` was sent at version 3 and crashed unconfirmed (it landed: version 4); then `latest` came.
+    const latest = variant('quater');
+    const afterCrash = pendingEntry(synced, normalisedHash(newer)!, '2026-11-27T09:00:00Z');
+    const pending = pendingEntry(afterCrash, normalisedHash(latest)!, '2026-11-27T09:30:00Z');
+    expect(pending).toMatchObject({ pendingHash: normalisedHash(latest), earlierPending: [normalisedHash(newer)] });
+    const tool = localTool({ version: 4, record: newer });
+    // The write of `latest` under If-Match 3 answers 409: the demand is at 4, holding our `newer`.
+    const conflict = new LocalConflictError({ system: 'local', codePrefix: 'LOCAL', method: 'PUT', route: '/demandes/{numUnique}' }, 4, null);
+    const w = await resolveWrite(tool.local, delivery(latest), pending, now, 'job', { error: conflict });
+    expect(w).toMatchObject({ outcome: 'delivered', entry: { version: 5, state: 'synced' } });
+    expect(w.entry.earlierPending).toBeUndefined();
   });
 });
