@@ -269,7 +269,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
   if ((deps.delivery ?? DeliveryMode.inline) === DeliveryMode.queued) {
     toDeliver.forEach((t) => asJob(t.delivery));
   } else if (toDeliver.length) {
-    const r = await deliverInline(toDeliver, deps);
+    const r = await deliverInline(await withoutOwnJobs(toDeliver, runId, deps), deps);
     delivered += r.delivered;
     conflicts += r.conflicts;
     r.retry.forEach(asJob);
@@ -320,6 +320,23 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
   }
   if (page.cursor !== undefined) deps.cursors.setIn(tx, source.id, page.cursor);
   await execOrThrow(tx);
+}
+
+/**
+ * Leaves out what a delivery job of this run still holds: an inline write that failed went to the
+ * queue, and when the attempt is resumed (a retry, a restart) before that job ran, the page comes again.
+ * The job writes and counts it; writing it here as well would count it twice. Only demands with a
+ * pending mark of that very content are looked up: none in an ordinary page.
+ */
+async function withoutOwnJobs<T extends { delivery: Delivery; entry: LedgerEntry | undefined }>(items: T[], runId: string, deps: PullDeps): Promise<T[]> {
+  const pending = items.filter((i) => i.entry?.pendingHash === i.delivery.hash);
+  if (pending.length === 0) return items;
+  const held = new Set<T>();
+  for (const i of pending) {
+    const job = await deps.deliverQueue.getJob(deliverJobId(i.delivery.source, i.delivery.numUnique, i.delivery.hash));
+    if (job && job.data.runId === runId && !(await job.isCompleted()) && !(await job.isFailed())) held.add(i);
+  }
+  return held.size ? items.filter((i) => !held.has(i)) : items;
 }
 
 /**

@@ -161,5 +161,29 @@ describe('a pull whose attempt fails', () => {
         for (const d of demandes.slice(0, 3)) expect((await local.client.getDemande(d.numUnique!))?.record).toEqual(JSON.parse(JSON.stringify(d)));
       },
     );
+
+    it('leaves to their delivery job, inline, the writes of a page read again whose job has not run yet, and counts them once', async () => {
+      const { source, demandes } = pagedSource('test-inline-held', 18, 'last');
+      const request = { runId: `run.${source.id}`, trigger: 'test' };
+      const before = local.sim.store.stats();
+      // The first page's batch fails: its 5 demands go to the delivery queue, which waits (paused).
+      await gateway.queues.deliver.pause();
+      try {
+        local.sim.faults.add({ kind: 'error', status: 503, path: '/demandes/batch', count: 1 });
+        await expect(runPull(source, request, { ...deps(), delivery: 'inline' })).rejects.toMatchObject({ code: 'SNE_UNAVAILABLE' });
+        expect(await gateway.queues.deliver.getWaitingCount()).toBe(5);
+        // Read again from the start: the first page's demands are their jobs' to write and count.
+        await runPull(source, request, { ...deps(), delivery: 'inline' });
+        expect(local.sim.store.stats().writes - before.writes).toBe(13);
+      } finally {
+        await gateway.queues.deliver.resume();
+      }
+      const run = await gateway.waitForRun(request.runId, { timeoutMs: 20_000 });
+      expect(run.counts).toEqual({ fetched: 18, valid: 18, quarantined: 0, unchanged: 0, changed: 18, delivered: 18, conflicts: 0, failed: 0 });
+      const after = local.sim.store.stats();
+      expect(after.writes - before.writes).toBe(18);
+      expect(after.duplicateContentWrites).toBe(0);
+      for (const d of demandes.slice(0, 5)) expect((await local.client.getDemande(d.numUnique!))?.record).toEqual(JSON.parse(JSON.stringify(d)));
+    });
   });
 });
