@@ -59,8 +59,9 @@ describe('SIGTERM during a busy run', () => {
 
   it('exits 0 within the deadline, and a second daemon finishes the run with every demand delivered once', async () => {
     await sne.writeDispatchFile({ dir: dirs.drop, all: true });
-    // A slow local tool: the run lasts well past the shutdown deadline.
+    // A slow local tool (its batch endpoint too): the run lasts well past the shutdown deadline.
     local.sim.faults.add({ kind: 'latency', ms: 25, method: 'PUT' });
+    local.sim.faults.add({ kind: 'latency', ms: 800, method: 'POST', path: '/demandes/batch' });
     const first = startDaemon(configPath);
     daemons.push(first);
     const { runId } = await trigger.triggerPull({ source: 'dispatch', trigger: 'test' });
