@@ -62,6 +62,11 @@ export interface PullSource {
   id: string;
   /** The system the records come from, in the ledger (`sne`, `spta:35`). */
   system: string;
+  /**
+   * Whose cursor the pages move: the source's (`source`, default: the next pull goes on from it) or
+   * this run's only (`run`: a list of demands given to one pull; a retried attempt goes on from it).
+   */
+  cursorScope?: 'source' | 'run';
   pages(cursor: string | undefined, options: { since?: string }): AsyncIterable<SourcePage>;
 }
 
@@ -122,11 +127,13 @@ export async function runPull(source: PullSource, request: PullRequest, deps: Pu
     // counts are taken back first. A `since` pull goes on from the cursor it moved itself, if any.
     const own = await deps.runs.resume(request.runId);
     const from =
-      request.since === undefined
-        ? { cursor: await deps.cursors.get(source.id), options: {} }
-        : own.cursor === undefined
-          ? { cursor: undefined, options: { since: request.since } }
-          : { cursor: own.cursor, options: {} };
+      source.cursorScope === 'run'
+        ? { cursor: own.cursor, options: {} }
+        : request.since === undefined
+          ? { cursor: await deps.cursors.get(source.id), options: {} }
+          : own.cursor === undefined
+            ? { cursor: undefined, options: { since: request.since } }
+            : { cursor: own.cursor, options: {} };
     // Two pages at a time: while the local tool writes one page, the next is read, compared and sent.
     // Their commits (counts, quarantine, cursor) stay in page order; pages that share a demand go one
     // after the other, so a demand is never written by both.
@@ -318,7 +325,7 @@ async function takeInPage(source: PullSource, page: SourcePage, runId: string, d
     }
     tx.hset(deps.ledger.keyOf(source.system), ...seen);
   }
-  if (page.cursor !== undefined) deps.cursors.setIn(tx, source.id, page.cursor);
+  if (page.cursor !== undefined && source.cursorScope !== 'run') deps.cursors.setIn(tx, source.id, page.cursor);
   await execOrThrow(tx);
 }
 

@@ -11,6 +11,8 @@ import { TransientError } from '../../src/errors';
 import { startSneSimulator, type RunningSneSimulator } from '../../src/simulators/sne';
 import type { DeliverJobData } from '../../src/sync/deliver';
 import { runPull, type PullDeps, type PullSource, type SourcePage } from '../../src/sync/pull';
+import { createTargetedSource } from '../../src/sync/sources/since';
+import type { DemandSystem } from '../../src/systems/port';
 import { generateDemandes } from '../../src/synthetic';
 import { createSystems } from '../../src/systems';
 import { quietLogger, startTestLocal, testConfig, testDirs, type TestDirs } from '../support/gateway';
@@ -54,7 +56,8 @@ describe('a pull whose attempt fails', () => {
   describe('at the SNE (a targeted re-pull, as the reliability suite does)', () => {
     it('keeps its run running through a transient failure (SNE 503): the retried job completes, the run ends finished, each demand counted once, the failed attempt noted', async () => {
       const nus = numUniques();
-      sne.faults.add({ kind: 'error', status: 503, ...SNE_READS, count: 1 });
+      // Three in a row: more than one read's own tries (a single 503 is absorbed by them).
+      sne.faults.add({ kind: 'error', status: 503, ...SNE_READS, count: 3 });
       const { runId, jobId } = await gateway.triggerPull({ source: 'sne:demande', numUniques: nus, trigger: 'test' });
       const run = await gateway.waitForRun(runId, { timeoutMs: 30_000 });
       expect(run.status).toBe('finished');
@@ -184,6 +187,66 @@ describe('a pull whose attempt fails', () => {
       expect(after.writes - before.writes).toBe(18);
       expect(after.duplicateContentWrites).toBe(0);
       for (const d of demandes.slice(0, 5)) expect((await local.client.getDemande(d.numUnique!))?.record).toEqual(JSON.parse(JSON.stringify(d)));
+    });
+  });
+  describe('a targeted re-pull (a list of demands given to one pull)', () => {
+    /** A registration system whose reads of `failing` fail `times` times (transient), then answer. */
+    function system(id: string, count: number, failing: number, times: number) {
+      const demandes = generateDemandes({ count, seed: id }).map((d) => Demande.parse(d));
+      const reads: string[] = [];
+      let failures = 0;
+      const sys = {
+        id,
+        async getDemande(nu: string) {
+          reads.push(nu);
+          if (nu === demandes[failing]!.numUnique && failures < times) {
+            failures++;
+            throw new TransientError('SNE_TIMEOUT', 'sne: timeout (test)', { system: 'sne' });
+          }
+          const demande = demandes.find((d) => d.numUnique === nu)!;
+          return { index: 0, ok: true as const, demande, warnings: [], anomalies: [] };
+        },
+      } as unknown as DemandSystem;
+      return { sys, reads, demandes };
+    }
+    const noWait = { sleep: async () => undefined };
+    const deps = (): PullDeps => ({
+      redis: gateway.redis,
+      ledger: gateway.ledger,
+      runs: gateway.runs,
+      cursors: gateway.cursors,
+      quarantine: gateway.quarantine,
+      conflicts: gateway.conflicts,
+      locks: gateway.locks,
+      cipher: gateway.cipher,
+      deliverQueue: gateway.queues.deliver as Queue<DeliverJobData>,
+      local: local.client,
+      logger: logs.logger,
+    });
+
+    it('tries a read that failed again before failing the page: two timeouts in a row cost nothing', async () => {
+      const { sys, reads, demandes } = system('targeted-tries', 7, 3, 2);
+      const source = createTargetedSource(sys, demandes.map((d) => d.numUnique!), { pageSize: 5, ...noWait });
+      const run = await runPull(source, { runId: 'run.targeted-tries', trigger: 'test' }, deps());
+      expect(run.failedAttempts ?? 0).toBe(0);
+      expect(reads).toHaveLength(9);
+      expect((await gateway.waitForRun('run.targeted-tries', { timeoutMs: 20_000 })).counts).toMatchObject({ fetched: 7, changed: 7, delivered: 7 });
+    });
+
+    it('goes on after its last committed page when an attempt fails, without moving any cursor of the source', async () => {
+      const { sys, reads, demandes } = system('targeted-resume', 12, 7, 3);
+      const nus = demandes.map((d) => d.numUnique!);
+      const source = createTargetedSource(sys, nus, { pageSize: 5, ...noWait });
+      const request = { runId: 'run.targeted-resume', trigger: 'test' };
+      await expect(runPull(source, request, deps())).rejects.toMatchObject({ code: 'SNE_TIMEOUT' });
+      await runPull(source, request, deps());
+      // The first page (demands 0-4) was committed before the failure: the retry starts at demand 5.
+      expect(reads.filter((nu) => nu === nus[0])).toHaveLength(1);
+      expect(reads.filter((nu) => nu === nus[5])).toHaveLength(2);
+      const run = await gateway.waitForRun(request.runId, { timeoutMs: 20_000 });
+      expect(run).toMatchObject({ status: 'finished', failedAttempts: 1 });
+      expect(run.counts).toEqual({ fetched: 12, valid: 12, quarantined: 0, unchanged: 0, changed: 12, delivered: 12, conflicts: 0, failed: 0 });
+      expect(await gateway.cursors.get(source.id)).toBeUndefined();
     });
   });
 });
