@@ -58,7 +58,6 @@ function isSpace(c: number): boolean {
 }
 
 const NAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7-\uFFFF]*(?::[A-Za-z_\u00C0-\uFFFF][\w.\-:\u00B7-\uFFFF]*)?$/;
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Parses fragments; keeps a cache of the names it has checked (they repeat from one demand to the next). */
 export class FragmentTreeParser {
@@ -208,7 +207,7 @@ export class FragmentTreeParser {
       const list = target[local];
       if (Array.isArray(list)) list.push(value);
       else target[local] = [value];
-    } else if (hasOwn(target, local)) {
+    } else if (Object.hasOwn(target, local)) {
       // Values are strings or objects, so an array here is one this branch made.
       const prev = target[local];
       if (Array.isArray(prev)) prev.push(value);

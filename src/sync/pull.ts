@@ -341,7 +341,9 @@ async function withoutOwnJobs<T extends { delivery: Delivery; entry: LedgerEntry
   const held = new Set<T>();
   for (const i of pending) {
     const job = await deps.deliverQueue.getJob(deliverJobId(i.delivery.source, i.delivery.numUnique, i.delivery.hash));
-    if (job && job.data.runId === runId && !(await job.isCompleted()) && !(await job.isFailed())) held.add(i);
+    if (job?.data.runId !== runId) continue;
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') held.add(i);
   }
   return held.size ? items.filter((i) => !held.has(i)) : items;
 }

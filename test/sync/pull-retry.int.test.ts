@@ -53,6 +53,22 @@ describe('a pull whose attempt fails', () => {
   const numUniques = () => [...sne.store.iterate()].map((r) => r.numUnique);
   const jobState = (jobId: string) => gateway.queues.pull.getJob(jobId).then((j) => j?.getState());
 
+  /** The pipeline's collaborators, for attempts run here by hand (queued delivery unless told). */
+  const deps = (): PullDeps => ({
+    redis: gateway.redis,
+    ledger: gateway.ledger,
+    runs: gateway.runs,
+    cursors: gateway.cursors,
+    quarantine: gateway.quarantine,
+    conflicts: gateway.conflicts,
+    locks: gateway.locks,
+    cipher: gateway.cipher,
+    deliverQueue: gateway.queues.deliver as Queue<DeliverJobData>,
+    local: local.client,
+    logger: logs.logger,
+    delivery: 'queued',
+  });
+
   describe('at the SNE (a targeted re-pull, as the reliability suite does)', () => {
     it('keeps its run running through a transient failure (SNE 503): the retried job completes, the run ends finished, each demand counted once, the failed attempt noted', async () => {
       const nus = numUniques();
@@ -121,21 +137,6 @@ describe('a pull whose attempt fails', () => {
       };
       return { source, read, demandes };
     }
-
-    const deps = (): PullDeps => ({
-      redis: gateway.redis,
-      ledger: gateway.ledger,
-      runs: gateway.runs,
-      cursors: gateway.cursors,
-      quarantine: gateway.quarantine,
-      conflicts: gateway.conflicts,
-      locks: gateway.locks,
-      cipher: gateway.cipher,
-      deliverQueue: gateway.queues.deliver as Queue<DeliverJobData>,
-      local: local.client,
-      logger: logs.logger,
-      delivery: 'queued',
-    });
 
     it.each([
       { label: 'resumes after the last page committed when the cursor moves with every page (dispatch files)', cursors: 'every', since: undefined, readAgain: [2, 3] },
@@ -210,24 +211,10 @@ describe('a pull whose attempt fails', () => {
       return { sys, reads, demandes };
     }
     const noWait = { sleep: async () => undefined };
-    const deps = (): PullDeps => ({
-      redis: gateway.redis,
-      ledger: gateway.ledger,
-      runs: gateway.runs,
-      cursors: gateway.cursors,
-      quarantine: gateway.quarantine,
-      conflicts: gateway.conflicts,
-      locks: gateway.locks,
-      cipher: gateway.cipher,
-      deliverQueue: gateway.queues.deliver as Queue<DeliverJobData>,
-      local: local.client,
-      logger: logs.logger,
-    });
-
     it('tries a read that failed again before failing the page: two timeouts in a row cost nothing', async () => {
       const { sys, reads, demandes } = system('targeted-tries', 7, 3, 2);
       const source = createTargetedSource(sys, demandes.map((d) => d.numUnique!), { pageSize: 5, ...noWait });
-      const run = await runPull(source, { runId: 'run.targeted-tries', trigger: 'test' }, deps());
+      const run = await runPull(source, { runId: 'run.targeted-tries', trigger: 'test' }, { ...deps(), delivery: 'inline' });
       expect(run.failedAttempts ?? 0).toBe(0);
       expect(reads).toHaveLength(9);
       expect((await gateway.waitForRun('run.targeted-tries', { timeoutMs: 20_000 })).counts).toMatchObject({ fetched: 7, changed: 7, delivered: 7 });
@@ -238,8 +225,8 @@ describe('a pull whose attempt fails', () => {
       const nus = demandes.map((d) => d.numUnique!);
       const source = createTargetedSource(sys, nus, { pageSize: 5, ...noWait });
       const request = { runId: 'run.targeted-resume', trigger: 'test' };
-      await expect(runPull(source, request, deps())).rejects.toMatchObject({ code: 'SNE_TIMEOUT' });
-      await runPull(source, request, deps());
+      await expect(runPull(source, request, { ...deps(), delivery: 'inline' })).rejects.toMatchObject({ code: 'SNE_TIMEOUT' });
+      await runPull(source, request, { ...deps(), delivery: 'inline' });
       // The first page (demands 0-4) was committed before the failure: the retry starts at demand 5.
       expect(reads.filter((nu) => nu === nus[0])).toHaveLength(1);
       expect(reads.filter((nu) => nu === nus[5])).toHaveLength(2);
